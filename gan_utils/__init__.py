@@ -1,0 +1,19 @@
+"""Companion package of the ACGAN vs InfoGAN notebook series: data, builders and plumbing.
+
+The lesson lives in notebooks/; this package holds what every notebook reuses.
+"""
+
+from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
+from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
+
+__all__ = [
+    "TRUNK_FEATURES",
+    "Mnist",
+    "MnistDataError",
+    "load_idx",
+    "load_mnist",
+    "make_dataset",
+    "mnist_uni_disc_cnn",
+    "mnist_uni_gen_cnn",
+]
+__version__ = "0.1.0"

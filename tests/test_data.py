@@ -1,0 +1,259 @@
+"""gan_utils.data: the three MNIST sources, their validation, and the tf.data pipeline."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gan_utils import data
+from gan_utils.data import MnistDataError, load_idx, load_mnist, make_dataset, to_unit_range
+
+SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = False,
+              cut: int = 0) -> Path:
+    """Write an IDX ubyte file as MNIST does: magic (0, 0, 8, ndim), big-endian dims, bytes."""
+    magic = magic if magic is not None else (0x0803 if array.ndim == 3 else 0x0801)
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    raw = raw[: len(raw) - cut] if cut else raw
+    (gzip.open if gz else open)(path, "wb").write(raw)
+    return path
+
+
+def fake_digits(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
+
+
+@pytest.fixture
+def idx_folder(tmp_path):
+    """A folder with a 30-digit train split and a 20-digit test split, test gzipped."""
+    for prefix, n, gz in (("train", 30, False), ("t10k", 20, True)):
+        x, y = fake_digits(n, seed=n)
+        suffix = ".gz" if gz else ""
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte{suffix}", x, gz=gz)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte{suffix}", y, gz=gz)
+    return tmp_path
+
+
+# --------------------------------------------------------------------------- IDX
+
+
+def test_idx_folder_round_trip(idx_folder):
+    mnist = load_mnist(idx_folder)
+    x_train, y_train = fake_digits(30, seed=30)
+    x_test, y_test = fake_digits(20, seed=20)
+    np.testing.assert_array_equal(mnist.x_train, x_train)
+    np.testing.assert_array_equal(mnist.y_train, y_train)
+    np.testing.assert_array_equal(mnist.x_test, x_test)
+    np.testing.assert_array_equal(mnist.y_test, y_test)
+    assert mnist.x_train.dtype == np.uint8 and mnist.y_train.dtype == np.int64
+    assert str(idx_folder) in mnist.source
+
+
+def test_idx_folder_with_only_a_test_split(tmp_path):
+    x, y = fake_digits(5)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y)
+    mnist = load_mnist(tmp_path)
+    assert mnist.x_train.shape == (0, 28, 28) and mnist.x_test.shape == (5, 28, 28)
+
+
+def test_truncated_file_names_the_file(idx_folder):
+    x, _ = fake_digits(30, seed=30)
+    bad = write_idx(idx_folder / "train-images-idx3-ubyte", x, cut=100)
+    with pytest.raises(MnistDataError, match="truncated") as err:
+        load_mnist(idx_folder)
+    assert str(bad) in str(err.value)
+
+
+def test_truncated_gzip_stream(tmp_path):
+    x, _ = fake_digits(10)
+    path = write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", x, gz=True)
+    path.write_bytes(path.read_bytes()[:-40])
+    with pytest.raises(MnistDataError, match="damaged gzip"):
+        load_idx(path)
+
+
+def test_wrong_magic_number(tmp_path):
+    x, _ = fake_digits(3)
+    path = write_idx(tmp_path / "t10k-images-idx3-ubyte", x, magic=0x0000_0803 + 7)
+    with pytest.raises(MnistDataError, match="magic number 2058"):
+        load_idx(path)
+
+
+def test_not_an_idx_file_at_all(tmp_path):
+    path = tmp_path / "t10k-images-idx3-ubyte"
+    path.write_text("<html>404 Not Found</html>")
+    with pytest.raises(MnistDataError, match="magic number"):
+        load_idx(path)
+
+
+def test_wrong_image_size(tmp_path):
+    path = write_idx(tmp_path / "imgs", np.zeros((2, 32, 32), np.uint8))
+    with pytest.raises(MnistDataError, match=r"\(32, 32\), expected \(28, 28\)"):
+        load_idx(path)
+
+
+def test_mismatched_counts(tmp_path):
+    x, y = fake_digits(10)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:7])
+    with pytest.raises(MnistDataError, match="10 images but .* 7 labels"):
+        load_mnist(tmp_path)
+
+
+def test_labels_out_of_range(tmp_path):
+    x, y = fake_digits(10)
+    y[3] = 12
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y)
+    with pytest.raises(MnistDataError, match="expected 0-9"):
+        load_mnist(tmp_path)
+
+
+def test_images_without_labels(tmp_path):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", fake_digits(4)[0])
+    with pytest.raises(MnistDataError, match="t10k-labels-idx1-ubyte"):
+        load_mnist(tmp_path)
+
+
+def test_missing_folder(tmp_path):
+    with pytest.raises(MnistDataError, match="no such file or folder"):
+        load_mnist(tmp_path / "nowhere")
+
+
+def test_folder_without_mnist_files(tmp_path):
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(MnistDataError, match="no MNIST IDX files"):
+        load_mnist(tmp_path)
+
+
+@pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="../shared/data/mnist is not here")
+def test_reads_the_official_test_set():
+    mnist = load_mnist(SHARED_MNIST)
+    assert mnist.x_test.shape == (10_000, 28, 28) and len(mnist.x_train) == 0
+    assert np.bincount(mnist.y_test).tolist() == [980, 1135, 1032, 1010, 982,
+                                                  892, 958, 1028, 974, 1009]
+    assert mnist.y_test[:5].tolist() == [7, 2, 1, 0, 4]  # the well-known first five
+
+
+# --------------------------------------------------------------------------- .npz
+
+
+def test_npz_round_trip(tmp_path):
+    x, y = fake_digits(12)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=x[:8], y_train=y[:8], x_test=x[8:], y_test=y[8:])
+    mnist = load_mnist(path)
+    np.testing.assert_array_equal(mnist.x_test, x[8:])
+    assert len(mnist.y_train) == 8
+
+
+def test_npz_with_pickled_objects_is_refused(tmp_path):
+    path = tmp_path / "evil.npz"
+    objects = np.array([{"not": "an image"}] * 2, dtype=object)
+    np.savez(path, x_train=objects, y_train=objects, x_test=objects, y_test=objects)
+    with pytest.raises(MnistDataError, match="not a readable .npz"):
+        load_mnist(path)
+
+
+def test_npz_missing_arrays_and_wrong_dtype(tmp_path):
+    x, y = fake_digits(4)
+    np.savez(tmp_path / "partial.npz", x_train=x, y_train=y)
+    with pytest.raises(MnistDataError, match=r"missing arrays \['x_test', 'y_test'\]"):
+        load_mnist(tmp_path / "partial.npz")
+    np.savez(tmp_path / "floats.npz", x_train=x / 255.0, y_train=y, x_test=x, y_test=y)
+    with pytest.raises(MnistDataError, match="dtype float64, expected uint8"):
+        load_mnist(tmp_path / "floats.npz")
+
+
+def test_unknown_file_type(tmp_path):
+    path = tmp_path / "digits.csv"
+    path.write_text("1,2,3")
+    with pytest.raises(MnistDataError, match="folder of IDX files or a .npz"):
+        load_mnist(path)
+
+
+# --------------------------------------------------------------------------- bundled / auto
+
+
+def test_bundled_digits_are_real_and_balanced():
+    mnist = load_mnist("bundled")
+    assert mnist.x_train.shape == (5000, 28, 28) and mnist.x_train.dtype == np.uint8
+    assert np.bincount(mnist.y_train).tolist() == [500] * 10
+    assert mnist.x_train.max() == 255 and len(mnist.x_test) == 0
+    assert 0.1 < (mnist.x_train > 127).mean() < 0.25  # ink, like real MNIST (~13% of pixels)
+
+
+def test_auto_falls_back_to_bundled_with_one_notice(monkeypatch, capsys):
+    def offline():
+        raise OSError("URL fetch failure: no network")
+
+    monkeypatch.setattr(data, "_load_keras", offline)
+    mnist = load_mnist()
+    notice = capsys.readouterr().out.strip().splitlines()
+    assert len(notice) == 1
+    assert "keras.datasets unavailable (URL fetch failure" in notice[0]
+    assert "bundled" in notice[0] and "5,000 train digits" in notice[0]
+    assert len(mnist.x_train) == 5000 and mnist.source.startswith("bundled")
+
+
+def test_unknown_source_word_is_treated_as_a_missing_path():
+    with pytest.raises(MnistDataError, match="Pass 'auto', 'keras', 'bundled'"):
+        load_mnist("kears")
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+def test_make_dataset_scales_batches_and_shuffles():
+    x, y = fake_digits(100)
+    x[0] = 0
+    x[1] = 255
+    ds = make_dataset(x, y, batch_size=32, seed=1)
+    batches = list(ds)
+    assert len(batches) == 3  # 100 // 32, incomplete batch dropped
+    images, labels = batches[0]
+    assert images.shape == (32, 28, 28, 1) and images.dtype.name == "float32"
+    assert labels.shape == (32,) and labels.dtype.name == "int32"
+    every = np.concatenate([b[0].numpy() for b in batches])
+    assert every.min() == -1.0 and every.max() == 1.0
+    first_epoch = [b[1].numpy().tolist() for b in ds]
+    second_epoch = [b[1].numpy().tolist() for b in ds]
+    assert first_epoch != second_epoch  # reshuffled each epoch
+
+
+def test_make_dataset_without_labels_and_bad_arguments():
+    x, _ = fake_digits(10)
+    (batch,) = list(make_dataset(x, batch_size=10))
+    assert batch.shape == (10, 28, 28, 1)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        make_dataset(x, batch_size=0)
+    with pytest.raises(ValueError, match="larger than the 10 images"):
+        make_dataset(x, batch_size=64)
+    with pytest.raises(MnistDataError, match="expected uint8"):
+        make_dataset(x.astype(np.float32))
+    with pytest.raises(MnistDataError, match="9 labels for 10 images"):
+        make_dataset(x, np.zeros(9, int))
+
+
+def test_to_unit_range_matches_the_pipeline():
+    x, _ = fake_digits(4)
+    (batch,) = list(make_dataset(x, batch_size=4, shuffle=False))
+    np.testing.assert_allclose(to_unit_range(x), batch.numpy(), atol=1e-6)
+
+
+def test_keras_source_and_auto_use_the_keras_loader(monkeypatch, capsys):
+    import keras
+
+    x, y = fake_digits(6)
+    monkeypatch.setattr(keras.datasets.mnist, "load_data", lambda: ((x[:4], y[:4]), (x[4:], y[4:])))
+    assert load_mnist("keras").source == "keras.datasets.mnist"
+    capsys.readouterr()
+    mnist = load_mnist("auto")
+    assert capsys.readouterr().out == "MNIST: keras.datasets.mnist: 4 train, 2 test digits.\n"
+    np.testing.assert_array_equal(mnist.x_test, x[4:])
