@@ -3,6 +3,7 @@
 The lesson lives in notebooks/; this package holds what every notebook reuses.
 """
 
+from gan_utils import plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
 
@@ -15,5 +16,6 @@ __all__ = [
     "make_dataset",
     "mnist_uni_disc_cnn",
     "mnist_uni_gen_cnn",
+    "plots",
 ]
 __version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""Figures the notebooks share: digit grids, as arrays (for GIFs and widgets) and as plots."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def to_uint8(images) -> np.ndarray:
+    """Images (n, 28, 28[, 1]) as uint8 0-255: uint8 passes through, floats are read as [-1, 1]."""
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (n, height, width[, 1]), got {images.shape}.")
+    if images.dtype == np.uint8:
+        return images
+    return np.clip(np.rint((images.astype(np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def image_grid(images, nrows: int, pad: int = 2) -> np.ndarray:
+    """Tile n images row by row into one uint8 picture (nrows x n/nrows), white ink on black."""
+    tiles = to_uint8(images)
+    n, h, w = tiles.shape
+    if nrows < 1 or n % nrows:
+        raise ValueError(f"{n} images do not fill {nrows} rows evenly.")
+    ncols = n // nrows
+    grid = np.zeros((nrows * (h + pad) + pad, ncols * (w + pad) + pad), np.uint8)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, ncols)
+        grid[pad + r * (h + pad): pad + r * (h + pad) + h,
+             pad + c * (w + pad): pad + c * (w + pad) + w] = tile
+    return grid
+
+
+def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str | None = None,
+              col_title: str | None = None, scale: float = 0.45):
+    """Plot a grid of digits, optionally naming each row; returns the matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, nrows)
+    height, width = grid.shape
+    fig, ax = plt.subplots(figsize=(width / 30 * scale + 0.8, height / 30 * scale + 0.4))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+    ax.set_xticks([])
+    if row_labels is not None:
+        step = height / nrows
+        ax.set_yticks([step * (i + 0.5) for i in range(nrows)], [str(r) for r in row_labels])
+        ax.tick_params(length=0)
+    else:
+        ax.set_yticks([])
+    if title:
+        ax.set_title(title)
+    if col_title:
+        ax.set_xlabel(col_title)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    fig.tight_layout()
+    return fig
