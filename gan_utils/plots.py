@@ -58,3 +58,27 @@ def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str
         spine.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
+                style_limit: float | None = None) -> np.ndarray:
+    """One uint8 picture: a row per label/category; columns sweep one style (InfoGAN) or noise.
+
+    The noise is fixed by the seed, so grids drawn at different epochs are comparable.
+    """
+    rng = np.random.default_rng(seed)
+    k = model.num_labels
+    labels = np.repeat(np.arange(k), n_cols)
+    num_styles = getattr(model, "num_styles", 0)
+    if num_styles:  # InfoGAN: one noise vector for the whole grid, one style swept
+        if not 0 <= style_index < num_styles:
+            raise ValueError(f"style_index must be in 0..{num_styles - 1}, got {style_index}.")
+        limit = model.style_range if style_limit is None else style_limit
+        styles = np.zeros((k * n_cols, num_styles), np.float32)
+        styles[:, style_index] = np.tile(np.linspace(-limit, limit, n_cols), k)
+        noise = np.repeat(rng.standard_normal((1, model.noise_dim)), k * n_cols, axis=0)
+        images = model.generate(labels, styles=styles, noise=noise)
+    else:  # ACGAN: each column its own noise, shared by every row
+        noise = np.tile(rng.standard_normal((n_cols, model.noise_dim)), (k, 1))
+        images = model.generate(labels, noise=noise)
+    return image_grid(images, nrows=k)

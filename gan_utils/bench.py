@@ -1,0 +1,123 @@
+"""Training throughput: the project's compiled InfoGAN step against an eager reference step.
+
+    python -m gan_utils.bench [--batch-size 64] [--steps 60] [--repeats 3]
+
+The reference trains the way the original article's script does: per batch, an eager
+GradientTape D step on real images and freshly generated fakes, then a separate G step on new
+fakes, with no graph compilation. Both use the same InfoGAN networks, losses and batch size.
+Throughput is counted in real images per second, as the issue defines it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_utils import losses
+from gan_utils.data import load_mnist, make_dataset
+from gan_utils.models import InfoGAN
+
+
+def reference_step(model: InfoGAN, real: tf.Tensor) -> None:
+    """One eager, article-style training step: D then G, each with its own tape and G pass."""
+    batch = real.shape[0]
+    codes, category, styles = model.sample_codes(batch)
+    with tf.GradientTape() as tape:  # D (and Q) step
+        fake = model.generator(codes, training=True)
+        real_logit, *_ = model.discriminator(real, training=True)
+        fake_logit, *q_fake = model.discriminator(fake, training=True)
+        cat_ce, style_nll = model.info_terms(category, styles, q_fake)
+        d_loss = tf.reduce_mean(losses.bce_with_logits(1.0, real_logit)
+                                + losses.bce_with_logits(0.0, fake_logit)
+                                + model.category_weight * cat_ce + model.style_weight * style_nll)
+    d_vars = model.discriminator.trainable_weights
+    model.d_optimizer.apply(tape.gradient(d_loss, d_vars), d_vars)
+
+    codes, category, styles = model.sample_codes(batch)
+    with tf.GradientTape() as tape:  # G step on new fakes
+        fake = model.generator(codes, training=True)
+        fake_logit, *q_fake = model.discriminator(fake, training=True)
+        cat_ce, style_nll = model.info_terms(category, styles, q_fake)
+        g_loss = tf.reduce_mean(losses.bce_with_logits(1.0, fake_logit)
+                                + model.category_weight * cat_ce + model.style_weight * style_nll)
+    g_vars = model.generator.trainable_weights
+    model.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
+
+
+def step_flops(model: InfoGAN, batch: int) -> float:
+    """FLOPs of one fused step, counted from the compiled graph's forward cost x 3 (fwd + 2 bwd)."""
+    g_fwd = _forward_flops(model.generator, (batch, model.generator.input_shape[1]))
+    d_fwd = _forward_flops(model.discriminator, (2 * batch, 28, 28, 1))
+    # G: forward + backward (x3). D on real and fake: forward + weight and input gradients
+    # for D's loss (x3), plus the input gradient of G's loss through D on the fake half only.
+    return 3 * g_fwd + 3 * d_fwd + 0.5 * d_fwd
+
+
+def _forward_flops(net: keras.Model, shape: tuple) -> float:
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    fn = tf.function(lambda x: net(x, training=False))
+    graph = fn.get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
+    opts = option_builder.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    return float(model_analyzer.profile(graph, options=opts).total_float_ops)
+
+
+def measure(step, batches, batch_size: int, steps: int) -> float:
+    """Real images per second over `steps` steps, after one warm-up step."""
+    step(next(batches))
+    start = time.perf_counter()
+    for _ in range(steps):
+        step(next(batches))
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--steps", type=int, default=60, help="timed steps per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating measurements each")
+    parser.add_argument("--peak-gflops", type=float, default=200.0,
+                        help="the CPU's FP32 peak, for the fraction-of-peak line")
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(0)
+    mnist = load_mnist("bundled", verbose=False)
+    dataset = make_dataset(mnist.x_train, batch_size=args.batch_size, seed=0).repeat()
+    batches, bs = iter(dataset), args.batch_size
+
+    ours = InfoGAN()
+    ours.compile()
+    ours_step = tf.function(ours.train_step)  # the step fit() compiles
+    reference = InfoGAN()
+    reference.compile()
+
+    rates = {"reference (eager, article-style)": [], "gan_utils InfoGAN (fit's step)": []}
+    for _ in range(args.repeats):  # alternate, so machine noise hits both alike
+        rates["reference (eager, article-style)"].append(
+            measure(lambda real: reference_step(reference, real), batches, bs, max(args.steps // 4, 5)))
+        rates["gan_utils InfoGAN (fit's step)"].append(measure(ours_step, batches, bs, args.steps))
+    flops = step_flops(ours, args.batch_size)
+
+    print(f"batch {args.batch_size} real + {args.batch_size} fake per step, "
+          f"{args.repeats} alternating runs, median real images/s:")
+    medians = {name: float(np.median(r)) for name, r in rates.items()}
+    for name, rate in medians.items():
+        print(f"  {name:<34} {rate:8.0f}")
+    ref, fast = medians.values()
+    print(f"  ratio {fast / ref:.2f}x")
+    steps_per_s = fast / args.batch_size
+    print(f"  step cost {flops / 1e9:.2f} GFLOP -> {flops * steps_per_s / 1e9:.1f} GFLOP/s, "
+          f"{100 * flops * steps_per_s / 1e9 / args.peak_gflops:.0f}% of a "
+          f"{args.peak_gflops:.0f} GFLOP/s peak")
+    if not math.isfinite(fast):
+        raise SystemExit("measurement failed")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Keras callbacks for GAN training: sample grids each epoch, a GIF, and safe checkpoints."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from gan_utils.plots import sample_grid
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Draw the same grid of codes after every epoch; keep the frames, optionally save or show them.
+
+    live=True redraws the picture in place in a notebook, under the progress bar.
+    """
+
+    def __init__(self, n_cols: int = 10, style_index: int = 0, seed: int = 0,
+                 out_dir: str | Path | None = None, live: bool = False, scale: int = 2):
+        super().__init__()
+        self.n_cols, self.style_index, self.seed = n_cols, style_index, seed
+        self.out_dir = Path(out_dir) if out_dir else None
+        self.live, self.scale = live, scale
+        self.frames: list[np.ndarray] = []
+        self._display = None
+
+    def on_train_begin(self, logs=None):
+        if not self.frames:  # frame 0: the untrained generator, the start of the GIF
+            self._add_frame("start")
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._add_frame(f"epoch {len(self.frames)}")
+
+    def _add_frame(self, caption: str) -> None:
+        frame = sample_grid(self.model, self.n_cols, self.style_index, self.seed)
+        self.frames.append(frame)
+        if self.out_dir:
+            from PIL import Image
+
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(frame).save(self.out_dir / f"grid_{len(self.frames) - 1:03d}.png")
+        if self.live:
+            self._show(frame, caption)
+
+    def _show(self, frame: np.ndarray, caption: str) -> None:
+        from IPython.display import Image as IPyImage, display
+
+        png = IPyImage(data=png_bytes(frame, self.scale))
+        if self._display is None:
+            self._display = display(png, display_id=True)
+        else:
+            self._display.update(png)
+
+
+class SafeCheckpoint(keras.callbacks.Callback):
+    """Save the model atomically after each epoch, but only while its losses are finite.
+
+    If a loss turns NaN or infinite, training stops and the last good weights are put back,
+    so nothing already trained is lost.
+    """
+
+    def __init__(self, dirpath: str | Path, every: int = 1):
+        super().__init__()
+        self.dirpath, self.every = Path(dirpath), every
+        self.saved_epochs: list[int] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not all(math.isfinite(float(v)) for v in (logs or {}).values()):
+            self.model.stop_training = True
+            if self.saved_epochs:
+                self._restore()
+                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; restored the "
+                      f"weights of epoch {self.saved_epochs[-1] + 1} from {self.dirpath}.")
+            else:
+                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; nothing saved yet.")
+            return
+        if (epoch + 1) % self.every == 0:
+            self.model.save(self.dirpath)
+            self.saved_epochs.append(epoch)
+
+    def _restore(self) -> None:
+        from gan_utils.models import load
+
+        good = load(self.dirpath)
+        self.model.generator.set_weights(good.generator.get_weights())
+        self.model.discriminator.set_weights(good.discriminator.get_weights())
+
+
+def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:
+    """A uint8 picture as PNG bytes, enlarged by an integer factor (nearest neighbour)."""
+    import io
+
+    from PIL import Image
+
+    image = Image.fromarray(frame)
+    if scale > 1:
+        image = image.resize((frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 300,
+             hold_last_ms: int = 1500) -> Path:
+    """Write grid frames as an animated GIF with Pillow, holding the last frame a little longer."""
+    from PIL import Image
+
+    if not frames:
+        raise ValueError("no frames to write: train with a SampleGrid callback first.")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    images = [Image.fromarray(f) for f in frames]
+    durations = [ms_per_frame] * (len(images) - 1) + [hold_last_ms]
+    images[0].save(path, save_all=True, append_images=images[1:], duration=durations, loop=0)
+    return path

@@ -1,0 +1,149 @@
+"""Measure what a trained GAN learned: InfoGAN's categories against digit labels.
+
+Explained in notebooks/03_acgan_vs_infogan.ipynb.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+
+@dataclass
+class Matching:
+    """A one-to-one matching of K categories to K labels and how often it is right."""
+
+    accuracy: float
+    category_to_label: dict[int, int]
+    confusion: np.ndarray  # rows: categories, columns: labels
+
+
+def confusion_matrix(categories: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Counts (k, k): row = predicted category, column = true label."""
+    categories, labels = np.asarray(categories), np.asarray(labels)
+    if categories.shape != labels.shape or categories.ndim != 1 or len(labels) == 0:
+        raise ValueError(f"need two equal, non-empty 1-D arrays, got {categories.shape} "
+                         f"and {labels.shape}.")
+    for name, values in (("categories", categories), ("labels", labels)):
+        if values.min() < 0 or values.max() >= k:
+            raise ValueError(f"{name} must be in 0..{k - 1}, got {values.min()}..{values.max()}.")
+    counts = np.zeros((k, k), np.int64)
+    np.add.at(counts, (categories, labels), 1)
+    return counts
+
+
+def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) -> Matching:
+    """Best one-to-one category->label assignment (Hungarian method) and its accuracy."""
+    counts = confusion_matrix(categories, labels, k)
+    rows, cols = linear_sum_assignment(counts, maximize=True)
+    accuracy = counts[rows, cols].sum() / counts.sum()
+    return Matching(float(accuracy), {int(r): int(c) for r, c in zip(rows, cols)}, counts)
+
+
+def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
+    """Q's category on real labelled digits (uint8 or [-1, 1]), matched one-to-one to labels."""
+    from gan_utils.data import to_unit_range
+
+    images = to_unit_range(images) if np.asarray(images).dtype == np.uint8 else images
+    probs, _ = model.recognize(images)
+    return match_categories(probs.argmax(axis=1), labels, model.num_categories)
+
+
+# --------------------------------------------------------------------------- independent classifier
+
+CLASSIFIER_DIR = Path(__file__).parent / "pretrained" / "classifier"
+_classifier_cache: dict = {}
+
+
+def build_classifier():
+    """A small CNN digit classifier, independent of both GANs; its 'features' layer feeds FID."""
+    import keras
+    from keras import layers
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", fill_value=-1.0),
+        layers.RandomRotation(0.04, fill_mode="constant", fill_value=-1.0),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(),
+        layers.Flatten(),
+        layers.Dropout(0.4),
+        layers.Dense(128, activation="relu", name="features"),
+        layers.Dropout(0.4),
+        layers.Dense(10, name="logits"),
+    ], name="mnist_classifier")
+
+
+def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 30, seed: int = 0):
+    """Train the independent classifier on uint8 digits (with small shifts and turns)."""
+    import keras
+
+    from gan_utils.data import make_dataset
+
+    keras.utils.set_random_seed(seed)
+    model = build_classifier()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    model.fit(make_dataset(images, labels, batch_size=64, seed=seed), epochs=epochs, verbose=0)
+    return model
+
+
+def load_classifier(path: Path | None = None):
+    """The shipped independent classifier (trained once on the bundled digits), loaded once."""
+    path = Path(path or CLASSIFIER_DIR / "classifier.weights.h5")
+    if path not in _classifier_cache:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: the independent classifier is missing; rebuild it "
+                                    "with `python -m gan_utils.evaluation --train-classifier`.")
+        model = build_classifier()
+        model.load_weights(path)
+        _classifier_cache[path] = model
+    return _classifier_cache[path]
+
+
+def classify_digits(images: np.ndarray, classifier=None) -> np.ndarray:
+    """The independent classifier's digit (n,) for images in [-1, 1] (or uint8)."""
+    from gan_utils.data import to_unit_range
+
+    classifier = classifier or load_classifier()
+    images = np.asarray(images)
+    images = to_unit_range(images) if images.dtype == np.uint8 else images
+    return classifier.predict(images, batch_size=500, verbose=0).argmax(axis=1)
+
+
+def label_accuracy(model, n: int = 10_000, seed: int = 0, classifier=None) -> float:
+    """How often the independent classifier reads generate(label) as that label (n samples)."""
+    labels = np.arange(n) % model.num_labels
+    images = model.generate(labels, seed=seed)
+    return float((classify_digits(images, classifier) == labels).mean())
+
+
+def _main() -> None:
+    import argparse
+
+    from gan_utils.data import load_mnist
+
+    parser = argparse.ArgumentParser(description="(Re)train the shipped independent classifier.")
+    parser.add_argument("--train-classifier", action="store_true", required=True)
+    parser.add_argument("--test-data", help="folder of held-out IDX digits to report accuracy on")
+    args = parser.parse_args()
+    train = load_mnist("bundled", verbose=False)
+    classifier = train_classifier(train.x_train, train.y_train)
+    CLASSIFIER_DIR.mkdir(parents=True, exist_ok=True)
+    classifier.save_weights(CLASSIFIER_DIR / "classifier.weights.h5")
+    if args.test_data:
+        test = load_mnist(args.test_data, verbose=False)
+        accuracy = (classify_digits(test.x_test, classifier) == test.y_test).mean()
+        print(f"held-out accuracy on {len(test.x_test):,} digits: {accuracy:.4f}")
+
+
+if __name__ == "__main__":
+    _main()

@@ -1,0 +1,45 @@
+"""Per-example GAN losses, written once so the models, the notebooks and the tests agree.
+
+The information loss is explained in notebooks/02_infogan.ipynb.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+LOG_2PI = math.log(2.0 * math.pi)
+
+
+def bce_with_logits(target: float, logits: tf.Tensor) -> tf.Tensor:
+    """Binary cross-entropy of real/fake logits (n, 1) against a constant target, per example (n,)."""
+    logits = tf.reshape(logits, [-1])
+    labels = tf.fill(tf.shape(logits), tf.cast(target, logits.dtype))
+    return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def category_cross_entropy(category: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    """-log Q(c|x) for integer categories (n,) and unnormalised logits (n, K), per example (n,)."""
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(category, tf.int32),
+                                                          logits=logits)
+
+
+def gaussian_nll(x: tf.Tensor, mean: tf.Tensor, log_std: tf.Tensor | float = 0.0) -> tf.Tensor:
+    """-log N(x; mean, exp(log_std)^2), summed over the code dimensions, per example (n,)."""
+    log_std = tf.broadcast_to(tf.cast(log_std, mean.dtype), tf.shape(mean))
+    z = (x - mean) * tf.exp(-log_std)
+    return tf.reduce_sum(0.5 * tf.square(z) + log_std + 0.5 * LOG_2PI, axis=-1)
+
+
+def cluster_entropy_gap(logits: tf.Tensor) -> tf.Tensor:
+    """H(c|x) - H(c) of Q's categories on a batch of real images (a scalar; lower is better).
+
+    Low conditional entropy: Q is sure which category each real digit belongs to. High
+    marginal entropy: the batch spreads evenly over all categories. Needs no labels.
+    """
+    log_p = tf.nn.log_softmax(logits)
+    conditional = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
+    marginal_p = tf.reduce_mean(tf.exp(log_p), axis=0)
+    marginal = -tf.reduce_sum(marginal_p * tf.math.log(marginal_p + 1e-8))
+    return conditional - marginal

@@ -1,0 +1,431 @@
+"""ACGAN and InfoGAN as Keras 3 models: compile() and fit() train them, generate() draws.
+
+Both are built from the same shared builders (gan_utils.builders) and differ only in their
+inputs, heads and losses. Each train_step is one compiled graph: one generator pass, one
+discriminator pass over the real batch and one over the fake batch (separate batches, so batch
+norm never mixes them), and D and G both updated from those same passes.
+The steps are written out and explained in notebooks/01_acgan.ipynb and 02_infogan.ipynb.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from gan_utils import losses
+from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
+
+CHECKPOINT_FORMAT = "gan_utils.checkpoint/1"
+_WEIGHT_FILES = ("generator.weights.h5", "discriminator.weights.h5")
+
+
+class CheckpointError(ValueError):
+    """Raised when a checkpoint folder is missing, incomplete or holds another model."""
+
+
+# --------------------------------------------------------------------------- shared plumbing
+
+
+class ConditionalGAN(keras.Model):
+    """What ACGAN and InfoGAN share: code sampling, generation, metrics, save and load."""
+
+    metric_names: tuple[str, ...] = ()
+    default_learning_rates = {"d": 2e-4, "g": 2e-4}
+    num_labels: int
+
+    def __init__(self, noise_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        _require_int("noise_dim", noise_dim, minimum=1)
+        self.noise_dim = noise_dim
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self._compiled_generator = None
+
+    # -- training ---------------------------------------------------------------------------
+
+    def compile(self, d_optimizer: keras.optimizers.Optimizer | None = None,
+                g_optimizer: keras.optimizers.Optimizer | None = None,
+                d_learning_rate: float | None = None, g_learning_rate: float | None = None,
+                **kwargs):
+        """Two Adam optimizers (beta_1 = 0.5, as DCGAN): one for D (and Q), one for G."""
+        super().compile(**kwargs)
+        d_lr = d_learning_rate or self.default_learning_rates["d"]
+        g_lr = g_learning_rate or self.default_learning_rates["g"]
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(d_lr, beta_1=0.5)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(g_lr, beta_1=0.5)
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def _report(self, **values) -> dict:
+        for name, value in values.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    @staticmethod
+    def _batch_mean(per_example: tf.Tensor) -> tf.Tensor:
+        """Sum over this replica's examples divided by the *global* batch: right under any strategy."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        global_batch = tf.cast(tf.shape(per_example)[0] * replicas, per_example.dtype)
+        return tf.reduce_sum(per_example) / global_batch
+
+    @staticmethod
+    def _replica_share(batch_value: tf.Tensor) -> tf.Tensor:
+        """A per-batch loss term divided among replicas, whose gradients are summed."""
+        return batch_value / tf.distribute.get_strategy().num_replicas_in_sync
+
+    @staticmethod
+    def _check_batch(images: tf.Tensor) -> None:
+        if tuple(images.shape[1:]) != (28, 28, 1):
+            raise ValueError(f"expected batches of images (batch, 28, 28, 1) scaled to [-1, 1] "
+                             f"(see gan_utils.make_dataset), got {tuple(images.shape)}.")
+
+    # -- generation -------------------------------------------------------------------------
+
+    def _codes(self, labels: np.ndarray, styles, noise, rng) -> np.ndarray:
+        raise NotImplementedError
+
+    def generate(self, labels, styles=None, noise=None, seed: int | None = None) -> np.ndarray:
+        """Images (n, 28, 28, 1) float32 in [-1, 1] for the given labels; a seed makes it repeatable."""
+        labels = np.atleast_1d(np.asarray(labels))
+        if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels must be integers, one per image, got {labels!r}.")
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_labels):
+            raise ValueError(f"labels must be in 0..{self.num_labels - 1}, "
+                             f"got {labels.min()}..{labels.max()}.")
+        rng = np.random.default_rng(seed)
+        n = len(labels)
+        if noise is None:
+            noise = rng.standard_normal((n, self.noise_dim))
+        noise = _as_matrix("noise", noise, n, self.noise_dim)
+        codes = self._codes(labels, styles, noise, rng).astype(np.float32)
+        if self._compiled_generator is None:
+            self._compiled_generator = tf.function(
+                lambda c: self.generator(c, training=False), reduce_retracing=True)
+        chunks = [self._compiled_generator(tf.constant(codes[i:i + 2048]))
+                  for i in range(0, max(n, 1), 2048)]
+        return np.concatenate([c.numpy() for c in chunks]).astype(np.float32)
+
+    # -- save and load ----------------------------------------------------------------------
+
+    def get_config(self) -> dict:
+        return dict(self._config)
+
+    def save(self, dirpath: str | os.PathLike, overwrite: bool = True, extra: dict | None = None,
+             **_) -> Path:
+        """Write config.json and the two .weights.h5 files into a folder; other files stay.
+
+        Every file is first written under a temporary name and only then renamed into place,
+        so an interrupted save leaves the previous checkpoint whole.
+        """
+        dirpath = Path(dirpath)
+        if (dirpath / "config.json").exists() and not overwrite:
+            raise FileExistsError(f"{dirpath} holds a checkpoint; pass overwrite=True to replace it.")
+        dirpath.mkdir(parents=True, exist_ok=True)
+        meta = {"format": CHECKPOINT_FORMAT, "model": type(self).__name__,
+                "config": self.get_config(), **(extra or {})}
+        staged = {name: dirpath / f".{name}.tmp-{os.getpid()}" for name in (*_WEIGHT_FILES, "config.json")}
+        try:
+            self.generator.save_weights(staged[_WEIGHT_FILES[0]])
+            self.discriminator.save_weights(staged[_WEIGHT_FILES[1]])
+            staged["config.json"].write_text(json.dumps(meta, indent=2) + "\n")
+            for name, tmp in staged.items():
+                os.replace(tmp, dirpath / name)
+        finally:
+            for tmp in staged.values():
+                tmp.unlink(missing_ok=True)
+        return dirpath
+
+
+# --------------------------------------------------------------------------- ACGAN
+
+
+class ACGAN(ConditionalGAN):
+    """ACGAN: G draws from noise plus a one-hot *real* label; D judges real/fake and classifies.
+
+    Defaults: noise_dim=62, both learning rates 2e-4 (see README, "Recipes").
+    """
+
+    metric_names = ("d_loss", "g_loss", "class_loss", "d_real_acc", "d_fake_acc",
+                    "class_acc_real", "class_acc_fake")
+
+    def __init__(self, noise_dim: int = 62, num_classes: int = 10, class_weight: float = 1.0,
+                 use_bn: bool = True, dropout: float = 0.3, **kwargs):
+        super().__init__(noise_dim=noise_dim, **kwargs)
+        _require_int("num_classes", num_classes, minimum=2)
+        _require_number("class_weight", class_weight, minimum=0.0)
+        self.num_classes = self.num_labels = num_classes
+        self.class_weight = class_weight
+        self._config = dict(noise_dim=noise_dim, num_classes=num_classes,
+                            class_weight=class_weight, use_bn=use_bn, dropout=dropout)
+        self.generator = mnist_uni_gen_cnn(noise_dim + num_classes, name="acgan_generator")
+        image = keras.Input((28, 28, 1))
+        features = mnist_uni_disc_cnn(use_bn, dropout)(image)
+        self.discriminator = keras.Model(
+            image, [layers.Dense(1, name="real_fake")(features),
+                    layers.Dense(num_classes, name="class_logits")(features)],
+            name="acgan_discriminator")
+
+    def _codes(self, labels, styles, noise, rng):
+        if styles is not None:
+            raise ValueError("ACGAN has no style codes: its only condition is the label.")
+        return np.concatenate([noise, np.eye(self.num_classes)[labels]], axis=1)
+
+    def train_step(self, data):
+        real, labels = data
+        self._check_batch(real)
+        labels = tf.cast(labels, tf.int32)
+        batch = tf.shape(real)[0]
+        noise = tf.random.normal([batch, self.noise_dim])
+        fake_labels = tf.random.uniform([batch], 0, self.num_classes, dtype=tf.int32)
+        codes = tf.concat([noise, tf.one_hot(fake_labels, self.num_classes)], axis=1)
+        mean = self._batch_mean
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(codes, training=True)
+            real_logit, real_cls = self.discriminator(real, training=True)
+            fake_logit, fake_cls = self.discriminator(fake, training=True)
+            class_real = losses.category_cross_entropy(labels, real_cls)
+            class_fake = losses.category_cross_entropy(fake_labels, fake_cls)
+            d_gan = losses.bce_with_logits(1.0, real_logit) + losses.bce_with_logits(0.0, fake_logit)
+            g_gan = losses.bce_with_logits(1.0, fake_logit)
+            d_total = mean(d_gan + self.class_weight * (class_real + class_fake))
+            g_total = mean(g_gan + self.class_weight * class_fake)
+        self._apply(tape, d_total, g_total)
+        return self._report(
+            d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
+            class_loss=tf.reduce_mean(class_real + class_fake) / 2,
+            d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
+            class_acc_real=_accuracy(tf.argmax(real_cls, -1, tf.int32) == labels),
+            class_acc_fake=_accuracy(tf.argmax(fake_cls, -1, tf.int32) == fake_labels))
+
+    def _apply(self, tape, d_total, g_total):
+        d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
+        self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
+        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
+
+    def classify(self, images) -> np.ndarray:
+        """D's class probabilities (n, num_classes) for images in [-1, 1]."""
+        images = _as_images(images)
+        _, logits = self.discriminator.predict(images, batch_size=512, verbose=0)
+        return tf.nn.softmax(logits).numpy()
+
+
+# --------------------------------------------------------------------------- InfoGAN
+
+
+class InfoGAN(ConditionalGAN):
+    """InfoGAN: G draws from noise, a random category and random styles; Q recovers them.
+
+    D (real/fake) and the recognition network Q share the discriminator trunk. The info loss
+    (category cross-entropy + Gaussian NLL of the styles) is added to both D/Q's and G's loss.
+    """
+
+    metric_names = ("d_loss", "g_loss", "info_loss", "mi_category", "style_nll",
+                    "d_real_acc", "d_fake_acc", "q_category_acc", "real_cluster_gap")
+    default_learning_rates = {"d": 2e-4, "g": 1e-3}  # the InfoGAN paper's MNIST rates
+
+    def __init__(self, noise_dim: int = 62, num_categories: int = 10, num_styles: int = 2,
+                 style_range: float = 1.0, category_weight: float = 1.0,
+                 style_weight: float = 0.5, learn_style_std: bool = False,
+                 q_hidden: int = 128, shared_dense: int = 0, cluster_weight: float = 0.0,
+                 consistency_weight: float = 0.0, use_bn: bool = True, dropout: float = 0.3,
+                 **kwargs):
+        super().__init__(noise_dim=noise_dim, **kwargs)
+        _require_int("num_categories", num_categories, minimum=2)
+        _require_int("num_styles", num_styles, minimum=0)
+        _require_number("style_range", style_range, minimum=0.0, strict=True)
+        _require_number("category_weight", category_weight, minimum=0.0)
+        _require_number("style_weight", style_weight, minimum=0.0)
+        _require_number("cluster_weight", cluster_weight, minimum=0.0)
+        _require_number("consistency_weight", consistency_weight, minimum=0.0)
+        _require_int("q_hidden", q_hidden, minimum=0)
+        _require_int("shared_dense", shared_dense, minimum=0)
+        self.num_categories = self.num_labels = num_categories
+        self.num_styles, self.style_range = num_styles, float(style_range)
+        self.category_weight, self.style_weight = category_weight, style_weight
+        self.learn_style_std, self.cluster_weight = learn_style_std, cluster_weight
+        self.consistency_weight = consistency_weight
+        self.augment = keras.Sequential([  # small moves that do not change which digit it is
+            layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0),
+            layers.RandomRotation(0.03, fill_mode="constant", fill_value=-1.0),
+        ], name="augment")
+        self._config = dict(noise_dim=noise_dim, num_categories=num_categories,
+                            num_styles=num_styles, style_range=style_range,
+                            category_weight=category_weight, style_weight=style_weight,
+                            learn_style_std=learn_style_std, q_hidden=q_hidden,
+                            shared_dense=shared_dense, cluster_weight=cluster_weight,
+                            consistency_weight=consistency_weight, use_bn=use_bn,
+                            dropout=dropout)
+        self.generator = mnist_uni_gen_cnn(noise_dim + num_categories + num_styles,
+                                           name="infogan_generator")
+        self.discriminator = self._build_discriminator(use_bn, dropout, shared_dense, q_hidden)
+
+    def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
+        """One trunk, two heads: D's real/fake logit and Q's (category logits, style mean, log-std)."""
+        image = keras.Input((28, 28, 1))
+        features = mnist_uni_disc_cnn(use_bn, dropout)(image)
+        if shared_dense:
+            features = layers.Dense(shared_dense, name="shared_dense")(features)
+            features = layers.BatchNormalization()(features) if use_bn else features
+            features = layers.LeakyReLU(0.2)(features)
+        q = features
+        if q_hidden:
+            q = layers.Dense(q_hidden, name="q_hidden")(q)
+            q = layers.BatchNormalization()(q) if use_bn else q
+            q = layers.LeakyReLU(0.2)(q)
+        outputs = [layers.Dense(1, name="real_fake")(features),
+                   layers.Dense(self.num_categories, name="q_category_logits")(q),
+                   layers.Dense(self.num_styles, name="q_style_mean")(q)]
+        if self.learn_style_std:
+            outputs.append(layers.Dense(self.num_styles, name="q_style_log_std")(q))
+        return keras.Model(image, outputs, name="infogan_discriminator")
+
+    def _codes(self, labels, styles, noise, rng):
+        n = len(labels)
+        if styles is None:
+            styles = rng.uniform(-self.style_range, self.style_range, (n, self.num_styles))
+        styles = _as_matrix("styles", styles, n, self.num_styles)
+        return np.concatenate([noise, np.eye(self.num_categories)[labels], styles], axis=1)
+
+    def sample_codes(self, batch):
+        """Random codes for one batch: noise N(0, 1), uniform category, uniform styles in [-r, r]."""
+        noise = tf.random.normal([batch, self.noise_dim])
+        category = tf.random.uniform([batch], 0, self.num_categories, dtype=tf.int32)
+        styles = tf.random.uniform([batch, self.num_styles], -self.style_range, self.style_range)
+        codes = tf.concat([noise, tf.one_hot(category, self.num_categories), styles], axis=1)
+        return codes, category, styles
+
+    def info_terms(self, category, styles, q_outputs):
+        """Per-example category cross-entropy and style Gaussian NLL of Q's guesses."""
+        cat_logits, style_mean, *log_std = q_outputs
+        cat_ce = losses.category_cross_entropy(category, cat_logits)
+        style_nll = losses.gaussian_nll(styles, style_mean, log_std[0] if log_std else 0.0)
+        return cat_ce, style_nll
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, tuple) else data  # labels, if any, are never used
+        self._check_batch(real)
+        batch = tf.shape(real)[0]
+        codes, category, styles = self.sample_codes(batch)
+        mean = self._batch_mean
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(codes, training=True)
+            real_logit, real_cat_logits, *_ = self.discriminator(real, training=True)
+            fake_logit, *q_fake = self.discriminator(fake, training=True)
+            cat_ce, style_nll = self.info_terms(category, styles, q_fake)
+            info = self.category_weight * cat_ce + self.style_weight * style_nll
+            d_gan = losses.bce_with_logits(1.0, real_logit) + losses.bce_with_logits(0.0, fake_logit)
+            g_gan = losses.bce_with_logits(1.0, fake_logit)
+            cluster = losses.cluster_entropy_gap(real_cat_logits)  # one value per batch
+            d_total = mean(d_gan + info) + self.cluster_weight * self._replica_share(cluster)
+            if self.consistency_weight:  # same category for a digit and a moved copy of it
+                _, moved_logits, *_ = self.discriminator(self.augment(real, training=True),
+                                                         training=True)
+                target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
+                consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved_logits)
+                d_total += self.consistency_weight * mean(consistency)
+            g_total = mean(g_gan + info)
+        d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
+        self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
+        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
+        return self._report(
+            d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
+            info_loss=tf.reduce_mean(info),
+            mi_category=math.log(self.num_categories) - tf.reduce_mean(cat_ce),
+            style_nll=tf.reduce_mean(style_nll),
+            d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
+            q_category_acc=_accuracy(tf.argmax(q_fake[0], -1, tf.int32) == category),
+            real_cluster_gap=cluster)
+
+    def recognize(self, images) -> tuple[np.ndarray, np.ndarray]:
+        """Q's reading of images in [-1, 1]: category probabilities (n, K) and style means (n, S)."""
+        images = _as_images(images)
+        _, cat_logits, style_mean, *_ = self.discriminator.predict(images, batch_size=512,
+                                                                    verbose=0)
+        return tf.nn.softmax(cat_logits).numpy(), style_mean
+
+
+# --------------------------------------------------------------------------- loading
+
+MODELS = {"ACGAN": ACGAN, "InfoGAN": InfoGAN}
+
+
+def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> ConditionalGAN:
+    """Rebuild the model saved in a folder by ConditionalGAN.save, with its weights."""
+    dirpath = Path(dirpath)
+    config_file = dirpath / "config.json"
+    if not dirpath.is_dir():
+        raise CheckpointError(f"{dirpath}: no such checkpoint folder.")
+    if not config_file.is_file():
+        raise CheckpointError(f"{dirpath}: no config.json; is this a folder written by model.save()?")
+    try:
+        meta = json.loads(config_file.read_text())
+        name, config = meta["model"], meta["config"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{config_file}: not a gan_utils checkpoint config ({exc}).") from exc
+    if meta.get("format") != CHECKPOINT_FORMAT or name not in MODELS:
+        raise CheckpointError(f"{config_file}: unknown checkpoint format {meta.get('format')!r} "
+                              f"or model {name!r}.")
+    expected = expect.__name__ if isinstance(expect, type) else expect
+    if expected and expected != name:
+        raise CheckpointError(f"{dirpath} holds a {name} checkpoint, not {expected}.")
+    model = MODELS[name](**config)
+    for part, filename in zip((model.generator, model.discriminator), _WEIGHT_FILES):
+        path = dirpath / filename
+        if not path.is_file():
+            raise CheckpointError(f"{dirpath}: {filename} is missing; the checkpoint is incomplete.")
+        try:
+            part.load_weights(path)
+        except Exception as exc:
+            raise CheckpointError(f"{path}: weights do not fit this {name} ({config}): "
+                                  f"{str(exc).splitlines()[0]}") from exc
+    model.checkpoint_meta = meta
+    return model
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _accuracy(correct: tf.Tensor) -> tf.Tensor:
+    return tf.reduce_mean(tf.cast(correct, tf.float32))
+
+
+def _as_images(images) -> np.ndarray:
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[1:] != (28, 28, 1):
+        raise ValueError(f"expected images (n, 28, 28[, 1]), got shape {images.shape}.")
+    if images.dtype == np.uint8 or images.min() < -1.001 or images.max() > 1.001:
+        raise ValueError("expected float images scaled to [-1, 1] (as generate() returns); "
+                         "convert uint8 digits with gan_utils.data.to_unit_range.")
+    return images.astype(np.float32)
+
+
+def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float32)
+    if values.ndim == 1 and cols == 1 or values.ndim == 1 and rows == 1:
+        values = values.reshape(rows, cols) if values.size == rows * cols else values
+    if values.shape != (rows, cols):
+        raise ValueError(f"{name} must have shape ({rows}, {cols}), got {values.shape}.")
+    return values
+
+
+def _require_int(name: str, value, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+
+
+def _require_number(name: str, value, minimum: float, strict: bool = False) -> None:
+    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    ok = ok and math.isfinite(value) and (value > minimum if strict else value >= minimum)
+    if not ok:
+        raise ValueError(f"{name} must be a number {'>' if strict else '>='} {minimum}, "
+                         f"got {value!r}.")

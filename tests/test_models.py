@@ -1,0 +1,212 @@
+"""gan_utils.models: shapes, learning, save/load, bad input, and multi-replica training."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+import gan_utils as gu
+from gan_utils.builders import SingleChannelConv2D
+from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load
+
+
+@pytest.fixture(scope="module")
+def digits():
+    mnist = gu.load_mnist("bundled", verbose=False)
+    return mnist.x_train[:256], mnist.y_train[:256]
+
+
+def small_infogan(**kwargs):
+    keras.utils.set_random_seed(0)
+    model = InfoGAN(noise_dim=8, num_styles=2, **kwargs)
+    model.compile()
+    return model
+
+
+def test_single_channel_conv_equals_keras_conv2d():
+    x = np.random.default_rng(0).normal(size=(3, 28, 28, 32)).astype("float32")
+    fast, reference = SingleChannelConv2D(4), keras.layers.Conv2D(1, 4, padding="same")
+    fast.build(x.shape), reference.build(x.shape)
+    fast.set_weights(reference.get_weights())
+    np.testing.assert_allclose(fast(x).numpy(), reference(x).numpy(), atol=1e-5)
+
+
+def test_generate_and_recognize_shapes():
+    model = small_infogan(num_categories=5)
+    images = model.generate([0, 4, 2], seed=3)
+    assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
+    assert images.min() >= -1 and images.max() <= 1
+    probs, styles = model.recognize(images)
+    assert probs.shape == (3, 5) and styles.shape == (3, 2)
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
+    np.testing.assert_array_equal(model.generate([1, 1], seed=7), model.generate([1, 1], seed=7))
+    assert not np.array_equal(model.generate([1, 1], seed=7), model.generate([1, 1], seed=8))
+
+
+def test_styles_and_noise_steer_generation():
+    model = small_infogan()
+    noise = np.zeros((2, 8))
+    a = model.generate([3, 3], styles=[[-1, 0], [1, 0]], noise=noise)
+    assert not np.allclose(a[0], a[1])  # only the style differs
+    b = model.generate([3, 3], styles=[[1, 0], [1, 0]], noise=noise)
+    np.testing.assert_allclose(b[0], b[1], atol=1e-6)  # same codes, same image
+
+
+def test_acgan_shapes_and_no_styles():
+    keras.utils.set_random_seed(0)
+    model = ACGAN(noise_dim=8)
+    assert model.generate(np.arange(10), seed=0).shape == (10, 28, 28, 1)
+    assert model.classify(model.generate([1, 2], seed=0)).shape == (2, 10)
+    with pytest.raises(ValueError, match="ACGAN has no style codes"):
+        model.generate([1], styles=[[0.0, 0.0]])
+
+
+def test_a_few_steps_lower_the_info_loss(digits):
+    model = small_infogan()
+    images = gu.data.to_unit_range(digits[0][:64])
+    first = model.train_on_batch(images, return_dict=True)
+    for _ in range(30):
+        last = model.train_on_batch(images, return_dict=True)
+    model.reset_metrics()
+    last = model.train_on_batch(images, return_dict=True)
+    assert last["info_loss"] < 0.6 * first["info_loss"], (first, last)
+    assert last["q_category_acc"] > 0.5
+    assert all(np.isfinite(v) for v in last.values())
+
+
+def test_acgan_learns_the_real_labels_on_a_tiny_batch(digits):
+    keras.utils.set_random_seed(0)
+    model = ACGAN(noise_dim=8)
+    model.compile()
+    images, labels = gu.data.to_unit_range(digits[0][:64]), digits[1][:64]
+    first = model.train_on_batch(images, labels, return_dict=True)
+    for _ in range(30):
+        model.train_on_batch(images, labels, return_dict=True)
+    model.reset_metrics()
+    last = model.train_on_batch(images, labels, return_dict=True)
+    assert last["class_loss"] < 0.5 * first["class_loss"] and last["class_acc_real"] > 0.9
+
+
+def test_fit_on_the_pipeline_reports_every_metric(digits):
+    model = small_infogan()
+    history = model.fit(gu.make_dataset(digits[0], batch_size=32), epochs=2, verbose=0).history
+    assert set(history) == set(InfoGAN.metric_names)
+    assert len(history["d_loss"]) == 2
+
+
+@pytest.mark.parametrize("model_class", [InfoGAN, ACGAN])
+def test_save_load_round_trip_gives_identical_images(tmp_path, model_class, digits):
+    keras.utils.set_random_seed(0)
+    model = model_class(noise_dim=8)
+    model.compile()
+    model.fit(gu.make_dataset(*digits, batch_size=64), epochs=1, verbose=0)
+    model.save(tmp_path / "ckpt")
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+        "config.json", "discriminator.weights.h5", "generator.weights.h5"]
+    again = gu.load(tmp_path / "ckpt")
+    assert type(again) is model_class and again.get_config() == model.get_config()
+    np.testing.assert_array_equal(again.generate([0, 5, 9], seed=11), model.generate([0, 5, 9], seed=11))
+
+
+def test_interrupted_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch):
+    model = small_infogan()
+    model.save(tmp_path / "ckpt")
+    before = model.generate([1], seed=0)
+    model.generator.layers[0].kernel.assign(model.generator.layers[0].kernel * 0)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model.discriminator, "save_weights", crash)
+    with pytest.raises(KeyboardInterrupt):
+        model.save(tmp_path / "ckpt")
+    np.testing.assert_array_equal(load(tmp_path / "ckpt").generate([1], seed=0), before)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+        "config.json", "discriminator.weights.h5", "generator.weights.h5"]  # no leftovers
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_categories": 1}, "num_categories must be an integer >= 2"),
+    ({"num_styles": -1}, "num_styles must be an integer >= 0"),
+    ({"style_range": 0.0}, "style_range must be a number > 0"),
+    ({"style_range": float("nan")}, "style_range must be a number > 0"),
+    ({"noise_dim": 0}, "noise_dim must be an integer >= 1"),
+    ({"category_weight": -1}, "category_weight must be a number >= 0"),
+])
+def test_bad_infogan_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        InfoGAN(**kwargs)
+
+
+def test_bad_acgan_arguments():
+    with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
+        ACGAN(num_classes=1)
+
+
+def test_bad_inputs_to_generate_recognize_and_fit():
+    model = small_infogan()
+    with pytest.raises(ValueError, match="labels must be in 0..9"):
+        model.generate([10])
+    with pytest.raises(ValueError, match=r"styles must have shape \(2, 2\)"):
+        model.generate([1, 2], styles=[[0, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match=r"expected images \(n, 28, 28"):
+        model.recognize(np.zeros((2, 32, 32, 1), np.float32))
+    with pytest.raises(ValueError, match="scaled to \\[-1, 1\\]"):
+        model.recognize(np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(ValueError, match=r"expected batches of images \(batch, 28, 28, 1\)"):
+        model.train_on_batch(np.zeros((4, 32, 32, 1), np.float32))
+
+
+def test_bad_checkpoints(tmp_path):
+    with pytest.raises(CheckpointError, match="no such checkpoint folder"):
+        load(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CheckpointError, match="no config.json"):
+        load(tmp_path / "empty")
+    small_infogan().save(tmp_path / "info")
+    with pytest.raises(CheckpointError, match="holds a InfoGAN checkpoint, not ACGAN"):
+        load(tmp_path / "info", expect=ACGAN)
+    config = json.loads((tmp_path / "info" / "config.json").read_text())
+    config["config"]["num_categories"] = 12
+    (tmp_path / "info" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="weights do not fit this InfoGAN"):
+        load(tmp_path / "info")
+    (tmp_path / "info" / "generator.weights.h5").unlink()
+    with pytest.raises(CheckpointError, match="generator.weights.h5 is missing"):
+        load(tmp_path / "info")
+    (tmp_path / "info" / "config.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match="not a gan_utils checkpoint config"):
+        load(tmp_path / "info")
+
+
+def test_trains_under_mirrored_strategy_on_two_cpu_devices():
+    """Two logical CPUs must be configured before TensorFlow starts: use a fresh process."""
+    script = textwrap.dedent("""
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import gan_utils as gu
+        from gan_utils.models import InfoGAN
+        keras.utils.set_random_seed(0)
+        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        with strategy.scope():
+            model = InfoGAN(noise_dim=8)
+            model.compile()
+        before = model.generator.get_weights()[0].copy()
+        x = gu.load_mnist("bundled", verbose=False).x_train[:128]
+        history = model.fit(gu.make_dataset(x, batch_size=32), epochs=1, verbose=0).history
+        assert strategy.num_replicas_in_sync == 2
+        assert all(np.isfinite(v[-1]) for v in history.values()), history
+        assert not np.allclose(before, model.generator.get_weights()[0])
+        print("replicas", strategy.num_replicas_in_sync, "info_loss", round(history["info_loss"][-1], 3))
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "replicas 2" in done.stdout
