@@ -6,8 +6,13 @@ The lesson lives in notebooks/; this package holds what every notebook reuses.
 from gan_utils import plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
+from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load
 
 __all__ = [
+    "ACGAN",
+    "CheckpointError",
+    "InfoGAN",
+    "load",
     "TRUNK_FEATURES",
     "Mnist",
     "MnistDataError",

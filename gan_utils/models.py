@@ -59,6 +59,19 @@ class ConditionalGAN(keras.Model):
         g_lr = g_learning_rate or self.default_learning_rates["g"]
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(d_lr, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(g_lr, beta_1=0.5)
+        # Create the optimizer slots now (under any strategy scope), not inside a replica step.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def fit(self, x=None, *args, **kwargs):
+        """keras.Model.fit; a tf.data pipeline is already shuffled, so fit need not try."""
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, *args, **kwargs)
+
+    def call(self, codes, training=False):
+        """Images from full generator codes; training itself happens in train_step."""
+        return self.generator(codes, training=training)
 
     @property
     def metrics(self):
@@ -131,7 +144,7 @@ class ConditionalGAN(keras.Model):
         dirpath.mkdir(parents=True, exist_ok=True)
         meta = {"format": CHECKPOINT_FORMAT, "model": type(self).__name__,
                 "config": self.get_config(), **(extra or {})}
-        staged = {name: dirpath / f".{name}.tmp-{os.getpid()}" for name in (*_WEIGHT_FILES, "config.json")}
+        staged = {name: dirpath / f".tmp-{os.getpid()}-{name}" for name in (*_WEIGHT_FILES, "config.json")}
         try:
             self.generator.save_weights(staged[_WEIGHT_FILES[0]])
             self.discriminator.save_weights(staged[_WEIGHT_FILES[1]])
@@ -172,6 +185,7 @@ class ACGAN(ConditionalGAN):
             image, [layers.Dense(1, name="real_fake")(features),
                     layers.Dense(num_classes, name="class_logits")(features)],
             name="acgan_discriminator")
+        self.built = True  # both parts are built from keras.Input already
 
     def _codes(self, labels, styles, noise, rng):
         if styles is not None:
@@ -179,7 +193,10 @@ class ACGAN(ConditionalGAN):
         return np.concatenate([noise, np.eye(self.num_classes)[labels]], axis=1)
 
     def train_step(self, data):
-        real, labels = data
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is None:
+            raise ValueError("ACGAN trains on (images, labels) batches: "
+                             "make_dataset(images, labels) gives them.")
         self._check_batch(real)
         labels = tf.cast(labels, tf.int32)
         batch = tf.shape(real)[0]
@@ -253,6 +270,7 @@ class InfoGAN(ConditionalGAN):
         self.learn_style_std, self.cluster_weight = learn_style_std, cluster_weight
         self.consistency_weight = consistency_weight
         self.augment = keras.Sequential([  # small moves that do not change which digit it is
+            keras.Input((28, 28, 1)),
             layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0),
             layers.RandomRotation(0.03, fill_mode="constant", fill_value=-1.0),
         ], name="augment")
@@ -266,6 +284,7 @@ class InfoGAN(ConditionalGAN):
         self.generator = mnist_uni_gen_cnn(noise_dim + num_categories + num_styles,
                                            name="infogan_generator")
         self.discriminator = self._build_discriminator(use_bn, dropout, shared_dense, q_hidden)
+        self.built = True  # both parts are built from keras.Input already
 
     def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
         """One trunk, two heads: D's real/fake logit and Q's (category logits, style mean, log-std)."""
@@ -310,7 +329,7 @@ class InfoGAN(ConditionalGAN):
         return cat_ce, style_nll
 
     def train_step(self, data):
-        real = data[0] if isinstance(data, tuple) else data  # labels, if any, are never used
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are never used
         self._check_batch(real)
         batch = tf.shape(real)[0]
         codes, category, styles = self.sample_codes(batch)

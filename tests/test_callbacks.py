@@ -1,0 +1,104 @@
+"""gan_utils.callbacks and the train CLI: grids, GIFs, safe checkpoints, interruption."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import gan_utils as gu
+from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
+from gan_utils.cli import main as cli
+from gan_utils.plots import sample_grid
+
+
+@pytest.fixture(scope="module")
+def digits():
+    mnist = gu.load_mnist("bundled", verbose=False)
+    return mnist.x_train[:128], mnist.y_train[:128]
+
+
+def small(model_class=gu.InfoGAN):
+    keras.utils.set_random_seed(0)
+    model = model_class(noise_dim=8)
+    model.compile()
+    return model
+
+
+def test_sample_grid_shapes_rows_by_columns():
+    assert sample_grid(small(), n_cols=7).shape == (10 * 30 + 2, 7 * 30 + 2)
+    with pytest.raises(ValueError, match="style_index must be in 0..1"):
+        sample_grid(small(), style_index=2)
+    acgan_grid = sample_grid(small(gu.ACGAN), n_cols=4)
+    assert acgan_grid.shape == (302, 122) and acgan_grid.dtype == np.uint8
+
+
+def test_grid_frames_per_epoch_saved_and_made_into_a_gif(tmp_path, digits):
+    model = small()
+    grids = SampleGrid(n_cols=5, out_dir=tmp_path / "grids")
+    model.fit(gu.make_dataset(digits[0], batch_size=64), epochs=2, verbose=0, callbacks=[grids])
+    assert len(grids.frames) == 3  # untrained start + 2 epochs
+    assert not np.array_equal(grids.frames[0], grids.frames[-1])  # training changed the drawing
+    assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [
+        "grid_000.png", "grid_001.png", "grid_002.png"]
+    gif = Image.open(save_gif(grids.frames, tmp_path / "training.gif"))
+    assert gif.n_frames == 3 and gif.size == grids.frames[0].shape[::-1]
+    with pytest.raises(ValueError, match="no frames"):
+        save_gif([], tmp_path / "empty.gif")
+
+
+def test_checkpoint_restores_the_last_good_weights_after_nan(tmp_path, digits, capsys):
+    model = small()
+    data = gu.make_dataset(digits[0], batch_size=64)
+    checkpoint = SafeCheckpoint(tmp_path / "ckpt")
+    model.fit(data, epochs=1, verbose=0, callbacks=[checkpoint])
+    good = model.generate([3], seed=0)
+    kernel = model.discriminator.trainable_weights[0]
+    kernel.assign(np.full(kernel.shape, np.nan, np.float32))  # training blows up
+    history = model.fit(data, epochs=3, verbose=0, callbacks=[checkpoint]).history
+    assert len(history["d_loss"]) == 1 and np.isnan(history["d_loss"][0])  # stopped at once
+    assert "restored the weights of epoch 1" in capsys.readouterr().out
+    assert np.isfinite(model.discriminator.trainable_weights[0].numpy()).all()
+    np.testing.assert_array_equal(model.generate([3], seed=0), good)
+
+
+def test_interrupting_fit_keeps_the_weights_trained_so_far(tmp_path, digits):
+    class Interrupt(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                raise KeyboardInterrupt  # what the notebook's stop button sends
+
+    model = small()
+    before = model.generator.get_weights()[0].copy()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(gu.make_dataset(digits[0], batch_size=32), epochs=5, verbose=0,
+                  callbacks=[Interrupt()])
+    assert not np.allclose(before, model.generator.get_weights()[0])
+    model.save(tmp_path / "after_interrupt")
+    np.testing.assert_array_equal(gu.load(tmp_path / "after_interrupt").generate([2], seed=1),
+                                  model.generate([2], seed=1))
+
+
+@pytest.mark.parametrize("kind", ["infogan", "acgan"])
+def test_train_cli_writes_everything(tmp_path, digits, kind):
+    x, y = digits
+    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    out = tmp_path / "run"
+    cli(["train", kind, "--out", str(out), "--epochs", "2", "--seed", "3",
+         "--data", str(tmp_path / "tiny.npz")])
+    assert {"config.json", "generator.weights.h5", "discriminator.weights.h5", "grid.png",
+            "training.gif", "history.json"} <= {p.name for p in out.iterdir()}
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["training"]["epochs"] == 2 and meta["training"]["seed"] == 3
+    assert len(json.loads((out / "history.json").read_text())["d_loss"]) == 2
+    assert Image.open(out / "training.gif").n_frames == 3
+    assert type(gu.load(out)).__name__.lower() == kind
+
+
+def test_train_cli_rejects_a_test_only_folder(tmp_path, digits):
+    x, y = digits
+    np.savez(tmp_path / "test_only.npz", x_train=x[:0], y_train=y[:0], x_test=x, y_test=y)
+    with pytest.raises(SystemExit, match="no training digits"):
+        cli(["train", "infogan", "--out", str(tmp_path / "run"), "--data",
+             str(tmp_path / "test_only.npz")])
