@@ -3,16 +3,17 @@
 The lesson lives in notebooks/; this package holds what every notebook reuses.
 """
 
-from gan_utils import plots
+from gan_utils import callbacks, evaluation, plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
-from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load
+from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load, load_pretrained
 
 __all__ = [
     "ACGAN",
     "CheckpointError",
     "InfoGAN",
     "load",
+    "load_pretrained",
     "TRUNK_FEATURES",
     "Mnist",
     "MnistDataError",
@@ -21,6 +22,8 @@ __all__ = [
     "make_dataset",
     "mnist_uni_disc_cnn",
     "mnist_uni_gen_cnn",
+    "callbacks",
+    "evaluation",
     "plots",
 ]
 __version__ = "0.1.0"

@@ -82,6 +82,12 @@ class ConditionalGAN(keras.Model):
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
+    def _apply(self, tape: tf.GradientTape, d_total: tf.Tensor, g_total: tf.Tensor) -> None:
+        """Update D (with its heads) on D's loss and G on G's loss, from one persistent tape."""
+        d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
+        self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
+        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
+
     @staticmethod
     def _batch_mean(per_example: tf.Tensor) -> tf.Tensor:
         """Sum over this replica's examples divided by the *global* batch: right under any strategy."""
@@ -222,11 +228,6 @@ class ACGAN(ConditionalGAN):
             class_acc_real=_accuracy(tf.argmax(real_cls, -1, tf.int32) == labels),
             class_acc_fake=_accuracy(tf.argmax(fake_cls, -1, tf.int32) == fake_labels))
 
-    def _apply(self, tape, d_total, g_total):
-        d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
-        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
-
     def classify(self, images) -> np.ndarray:
         """D's class probabilities (n, num_classes) for images in [-1, 1]."""
         images = _as_images(images)
@@ -351,9 +352,7 @@ class InfoGAN(ConditionalGAN):
                 consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved_logits)
                 d_total += self.consistency_weight * mean(consistency)
             g_total = mean(g_gan + info)
-        d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
-        self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
-        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
+        self._apply(tape, d_total, g_total)
         return self._report(
             d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
             info_loss=tf.reduce_mean(info),
@@ -409,6 +408,19 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> Condit
     return model
 
 
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+
+
+def load_pretrained(name: str) -> ConditionalGAN:
+    """A small checkpoint shipped with the package ("acgan" or "infogan"); see its MODEL_CARD.md."""
+    folder = PRETRAINED_DIR / str(name).lower()
+    if str(name).lower() not in ("acgan", "infogan") or not (folder / "config.json").is_file():
+        shipped = sorted(p.name for p in PRETRAINED_DIR.glob("*") if (p / "config.json").is_file())
+        raise CheckpointError(f"no pretrained checkpoint {name!r}; shipped: {shipped}. Train one "
+                              "with `python -m gan_utils train acgan|infogan --out DIR`.")
+    return load(folder)
+
+
 # --------------------------------------------------------------------------- helpers
 
 
@@ -430,8 +442,8 @@ def _as_images(images) -> np.ndarray:
 
 def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
-    if values.ndim == 1 and cols == 1 or values.ndim == 1 and rows == 1:
-        values = values.reshape(rows, cols) if values.size == rows * cols else values
+    if values.ndim == 1 and (rows == 1 or cols == 1) and values.size == rows * cols:
+        values = values.reshape(rows, cols)  # one image's vector, or one value per image
     if values.shape != (rows, cols):
         raise ValueError(f"{name} must have shape ({rows}, {cols}), got {values.shape}.")
     return values

@@ -210,3 +210,8 @@ def test_trains_under_mirrored_strategy_on_two_cpu_devices():
                           env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "replicas 2" in done.stdout
+
+
+def test_load_pretrained_names_what_is_shipped():
+    with pytest.raises(CheckpointError, match="no pretrained checkpoint 'wgan'"):
+        gu.load_pretrained("wgan")

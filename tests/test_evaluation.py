@@ -1,0 +1,46 @@
+"""gan_utils.evaluation: category matching and the independent classifier."""
+
+import numpy as np
+import pytest
+
+import gan_utils as gu
+from gan_utils.evaluation import classify_digits, label_accuracy, match_categories
+
+
+def test_matching_recovers_a_known_permutation():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 2000)
+    permutation = rng.permutation(10)  # category c is drawn for digit permutation[c]
+    categories = np.argsort(permutation)[labels]
+    noisy = categories.copy()
+    flip = rng.random(2000) < 0.1
+    noisy[flip] = rng.integers(0, 10, flip.sum())
+    matched = match_categories(noisy, labels)
+    assert matched.category_to_label == {c: int(permutation[c]) for c in range(10)}
+    assert matched.accuracy == pytest.approx((noisy == categories).mean(), abs=1e-9)
+    assert matched.confusion.sum() == 2000
+
+
+def test_matching_a_merged_pair_costs_its_share():
+    labels = np.repeat(np.arange(3), 100)
+    categories = np.where(labels == 2, 1, labels)  # digits 1 and 2 share category 1
+    matched = match_categories(categories, labels, k=3)
+    assert matched.accuracy == pytest.approx(2 / 3)
+
+
+def test_matching_bad_input():
+    with pytest.raises(ValueError, match="equal, non-empty"):
+        match_categories(np.array([], int), np.array([], int))
+    with pytest.raises(ValueError, match="categories must be in 0..9"):
+        match_categories(np.array([10]), np.array([1]))
+
+
+def test_shipped_classifier_reads_real_digits():
+    mnist = gu.load_mnist("bundled", verbose=False)
+    picked = np.arange(0, 5000, 10)  # 500 training digits: it has seen them, so ~all right
+    assert (classify_digits(mnist.x_train[picked]) == mnist.y_train[picked]).mean() > 0.97
+
+
+def test_label_accuracy_of_an_untrained_acgan_is_near_chance():
+    model = gu.ACGAN(noise_dim=8)
+    assert label_accuracy(model, n=500, seed=0) < 0.3
