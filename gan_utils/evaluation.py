@@ -147,3 +147,74 @@ def _main() -> None:
 
 if __name__ == "__main__":
     _main()
+
+
+# --------------------------------------------------------------------------- style codes and FID
+
+
+@dataclass
+class StyleCode:
+    """What one continuous code controls: the best-correlated image property and its rho."""
+
+    index: int
+    name: str  # the property's name when |rho| >= threshold, else "style {index + 1}"
+    property: str
+    rho: float
+    all_rho: dict[str, float]
+
+
+def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
+                     threshold: float = 0.8, seed: int = 0) -> list[StyleCode]:
+    """Sweep each style code over [-limit, limit], others fixed at 0, and name what it moves.
+
+    Each sweep runs over `draws` noise vectors for every category; a code is named after the
+    image property (slant, width, thickness) whose Spearman rank correlation with it is
+    strongest, provided |rho| >= threshold.
+    """
+    from scipy.stats import spearmanr
+
+    from gan_utils.measures import PROPERTIES
+
+    rng = np.random.default_rng(seed)
+    k, s = model.num_categories, model.num_styles
+    values = np.linspace(-limit, limit, steps)
+    labels = np.repeat(np.arange(k), draws)
+    noise = rng.standard_normal((k * draws, model.noise_dim))
+    codes = []
+    for index in range(s):
+        sweep_images, sweep_values = [], []
+        for v in values:
+            styles = np.zeros((k * draws, s), np.float32)
+            styles[:, index] = v
+            sweep_images.append(model.generate(labels, styles=styles, noise=noise))
+            sweep_values.append(np.full(k * draws, v))
+        images, code_values = np.concatenate(sweep_images), np.concatenate(sweep_values)
+        rho = {name: float(spearmanr(code_values, measure(images))[0])
+               for name, measure in PROPERTIES.items()}
+        rho = {name: (0.0 if np.isnan(r) else r) for name, r in rho.items()}
+        best = max(rho, key=lambda name: abs(rho[name]))
+        named = abs(rho[best]) >= threshold
+        codes.append(StyleCode(index, best if named else f"style {index + 1}", best,
+                               rho[best], rho))
+    return codes
+
+
+def classifier_features(images: np.ndarray, classifier=None) -> np.ndarray:
+    """The independent classifier's penultimate features (n, 128) for images in [-1, 1] or uint8."""
+    import keras
+
+    from gan_utils.data import to_unit_range
+
+    classifier = classifier or load_classifier()
+    images = np.asarray(images)
+    images = to_unit_range(images) if images.dtype == np.uint8 else images
+    extractor = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+    return extractor.predict(images, batch_size=500, verbose=0)
+
+
+def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> float:
+    """An "MNIST FID": Fréchet distance of two image sets in the classifier's feature space."""
+    from gan_utils.measures import frechet_distance
+
+    return frechet_distance(classifier_features(images_a, classifier),
+                            classifier_features(images_b, classifier))

@@ -44,3 +44,29 @@ def test_shipped_classifier_reads_real_digits():
 def test_label_accuracy_of_an_untrained_acgan_is_near_chance():
     model = gu.ACGAN(noise_dim=8)
     assert label_accuracy(model, n=500, seed=0) < 0.3
+
+
+class ShearingStub:
+    """A stand-in generator whose first style code shears a bar and whose second does nothing."""
+
+    num_categories, num_styles, noise_dim = 3, 2, 4
+
+    def generate(self, labels, styles, noise):
+        from tests.test_measures import sheared_bar
+
+        shears = 0.15 * styles[:, 0] + 0.01 * noise[:, 0]
+        return np.stack([sheared_bar(float(s)) for s in shears])
+
+
+def test_style_naming_finds_slant_and_an_idle_code():
+    first, second = gu.evaluation.name_style_codes(ShearingStub(), draws=5)
+    assert (first.name, first.property) == ("slant", "slant") and first.rho > 0.9
+    assert second.name == "style 2" and abs(second.rho) < 0.8
+
+
+def test_fid_of_real_digits_against_themselves_and_against_noise():
+    mnist = gu.load_mnist("bundled", verbose=False)
+    digits, other_digits = mnist.x_train[0::10], mnist.x_train[5::10]  # both span all classes
+    noise = np.random.default_rng(0).integers(0, 256, (500, 28, 28), dtype=np.uint8)
+    assert gu.evaluation.mnist_fid(digits, digits) == pytest.approx(0.0, abs=1e-3)
+    assert gu.evaluation.mnist_fid(digits, other_digits) < 0.1 * gu.evaluation.mnist_fid(digits, noise)
