@@ -64,7 +64,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     if min(len(a), len(b)) < 2:
         raise ValueError("need at least 2 samples in each set to estimate a covariance.")
     mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    eps = 1e-6 * np.eye(a.shape[1])  # dead features make a covariance singular; keep sqrtm stable
+    cov_a, cov_b = np.cov(a, rowvar=False) + eps, np.cov(b, rowvar=False) + eps
     root = linalg.sqrtm(cov_a @ cov_b)
     distance = ((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * np.real(root))
     return float(max(distance, 0.0))
