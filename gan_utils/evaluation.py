@@ -52,6 +52,13 @@ def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching
     return match_categories(probs.argmax(axis=1), labels, model.num_categories)
 
 
+def align(model, images: np.ndarray, labels: np.ndarray) -> Matching:
+    """Match InfoGAN's categories to digits from Q's reading of real labelled digits; store it."""
+    matching = category_accuracy(model, images, labels)
+    model.set_alignment(matching.category_to_label)
+    return matching
+
+
 # --------------------------------------------------------------------------- independent classifier
 
 CLASSIFIER_DIR = Path(__file__).parent / "pretrained" / "classifier"

@@ -111,8 +111,19 @@ class ConditionalGAN(keras.Model):
     def _codes(self, labels: np.ndarray, styles, noise, rng) -> np.ndarray:
         raise NotImplementedError
 
-    def generate(self, labels, styles=None, noise=None, seed: int | None = None) -> np.ndarray:
-        """Images (n, 28, 28, 1) float32 in [-1, 1] for the given labels; a seed makes it repeatable."""
+    def labels_for_digits(self, digits) -> np.ndarray:
+        """The model's own labels that draw these digits (ACGAN: the digits themselves)."""
+        return np.atleast_1d(np.asarray(digits))
+
+    def generate(self, labels=None, styles=None, noise=None, seed: int | None = None,
+                 digits=None) -> np.ndarray:
+        """Images (n, 28, 28, 1) float32 in [-1, 1] for the given labels; a seed makes it repeatable.
+
+        digits= asks for digits instead of the model's own labels (InfoGAN: once aligned).
+        """
+        if (labels is None) == (digits is None):
+            raise ValueError("pass either labels= (the model's own codes) or digits=, not both.")
+        labels = self.labels_for_digits(digits) if digits is not None else labels
         labels = np.atleast_1d(np.asarray(labels))
         if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"labels must be integers, one per image, got {labels!r}.")
@@ -137,6 +148,9 @@ class ConditionalGAN(keras.Model):
     def get_config(self) -> dict:
         return dict(self._config)
 
+    def _checkpoint_extras(self) -> dict:
+        return {}
+
     def save(self, dirpath: str | os.PathLike, overwrite: bool = True, extra: dict | None = None,
              **_) -> Path:
         """Write config.json and the two .weights.h5 files into a folder; other files stay.
@@ -149,7 +163,7 @@ class ConditionalGAN(keras.Model):
             raise FileExistsError(f"{dirpath} holds a checkpoint; pass overwrite=True to replace it.")
         dirpath.mkdir(parents=True, exist_ok=True)
         meta = {"format": CHECKPOINT_FORMAT, "model": type(self).__name__,
-                "config": self.get_config(), **(extra or {})}
+                "config": self.get_config(), **self._checkpoint_extras(), **(extra or {})}
         staged = {name: dirpath / f".tmp-{os.getpid()}-{name}" for name in (*_WEIGHT_FILES, "config.json")}
         try:
             self.generator.save_weights(staged[_WEIGHT_FILES[0]])
@@ -285,6 +299,7 @@ class InfoGAN(ConditionalGAN):
         self.generator = mnist_uni_gen_cnn(noise_dim + num_categories + num_styles,
                                            name="infogan_generator")
         self.discriminator = self._build_discriminator(use_bn, dropout, shared_dense, q_hidden)
+        self.alignment: dict[int, int] | None = None  # category -> digit, once measured
         self.built = True  # both parts are built from keras.Input already
 
     def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
@@ -313,6 +328,32 @@ class InfoGAN(ConditionalGAN):
             styles = rng.uniform(-self.style_range, self.style_range, (n, self.num_styles))
         styles = _as_matrix("styles", styles, n, self.num_styles)
         return np.concatenate([noise, np.eye(self.num_categories)[labels], styles], axis=1)
+
+    def set_alignment(self, category_to_digit: dict[int, int] | None) -> None:
+        """Record which digit each category draws (found by gan_utils.evaluation.align)."""
+        if category_to_digit is not None:
+            mapping = {int(c): int(d) for c, d in category_to_digit.items()}
+            if sorted(mapping) != list(range(self.num_categories)) or \
+                    len(set(mapping.values())) != self.num_categories:
+                raise ValueError(f"an alignment maps each of the {self.num_categories} categories "
+                                 f"to a different digit, got {category_to_digit}.")
+            category_to_digit = mapping
+        self.alignment = category_to_digit
+
+    def labels_for_digits(self, digits) -> np.ndarray:
+        if getattr(self, "alignment", None) is None:
+            raise ValueError("this InfoGAN is not aligned yet: its categories are its own. Run "
+                             "gan_utils.evaluation.align(model, images, labels) first.")
+        digit_to_category = {d: c for c, d in self.alignment.items()}
+        digits = np.atleast_1d(np.asarray(digits))
+        unknown = sorted(set(digits.tolist()) - set(digit_to_category))
+        if unknown:
+            raise ValueError(f"no category draws digit(s) {unknown}.")
+        return np.array([digit_to_category[d] for d in digits.tolist()], np.int64)
+
+    def _checkpoint_extras(self) -> dict:
+        alignment = getattr(self, "alignment", None)
+        return {"alignment": {str(c): d for c, d in alignment.items()}} if alignment else {}
 
     def sample_codes(self, batch):
         """Random codes for one batch: noise N(0, 1), uniform category, uniform styles in [-r, r]."""
@@ -404,6 +445,8 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> Condit
         except Exception as exc:
             raise CheckpointError(f"{path}: weights do not fit this {name} ({config}): "
                                   f"{str(exc).splitlines()[0]}") from exc
+    if "alignment" in meta:
+        model.set_alignment({int(c): d for c, d in meta["alignment"].items()})
     model.checkpoint_meta = meta
     return model
 

@@ -215,3 +215,31 @@ def test_trains_under_mirrored_strategy_on_two_cpu_devices():
 def test_load_pretrained_names_what_is_shipped():
     with pytest.raises(CheckpointError, match="no pretrained checkpoint 'wgan'"):
         gu.load_pretrained("wgan")
+
+
+def test_alignment_lets_you_ask_for_digits_and_survives_save(tmp_path):
+    model = small_infogan()
+    with pytest.raises(ValueError, match="not aligned yet"):
+        model.generate(digits=[3])
+    mapping = {c: (c + 3) % 10 for c in range(10)}  # category c draws digit c + 3
+    model.set_alignment(mapping)
+    np.testing.assert_array_equal(model.generate(digits=[3, 0], seed=1),
+                                  model.generate(labels=[0, 7], seed=1))
+    model.save(tmp_path / "aligned")
+    again = load(tmp_path / "aligned")
+    assert again.alignment == mapping
+    np.testing.assert_array_equal(again.generate(digits=[5], seed=2), model.generate([2], seed=2))
+    with pytest.raises(ValueError, match="each of the 10 categories to a different digit"):
+        model.set_alignment({c: 0 for c in range(10)})
+    with pytest.raises(ValueError, match="either labels= .* or digits="):
+        model.generate([1], digits=[1])
+
+
+def test_align_from_real_digits_uses_the_matching(monkeypatch):
+    model = small_infogan()
+    labels = np.arange(100) % 10
+    fake_probs = np.eye(10)[(labels + 1) % 10]  # Q reads digit d as category d + 1
+    monkeypatch.setattr(model, "recognize", lambda images: (fake_probs, None))
+    matching = gu.evaluation.align(model, np.zeros((100, 28, 28), np.uint8), labels)
+    assert matching.accuracy == 1.0
+    assert model.alignment == {(d + 1) % 10: d for d in range(10)}
