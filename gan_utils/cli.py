@@ -1,4 +1,4 @@
-"""Command line: `python -m gan_utils train {acgan,infogan} --out DIR ...`."""
+"""Command line: `python -m gan_utils train|evaluate|compare ...` (see --help)."""
 
 from __future__ import annotations
 
@@ -51,6 +51,38 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     return training
 
 
+def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0) -> dict:
+    """Load a checkpoint and the held-out digits; return the evaluation report."""
+    from gan_utils.data import load_mnist
+    from gan_utils.evaluation import evaluate
+    from gan_utils.models import load
+
+    model = load(dirpath)
+    test = load_mnist(test_data, verbose=False)
+    if len(test.x_test) == 0:
+        raise SystemExit(f"{test_data}: no held-out test digits there. Pass --test-data with a "
+                         "folder of t10k-* IDX files (or use 'keras' when online).")
+    train = load_mnist("auto", verbose=False)  # for the real-vs-real FID floor
+    return evaluate(model, test.x_test, test.y_test, train.x_train, seed=seed)
+
+
+def compare_table(acgan: dict, infogan: dict) -> str:
+    """The side-by-side table the comparison notebook shows."""
+    def cell(report, key, fmt="{:.4f}"):
+        return fmt.format(report[key]) if key in report else "-"
+
+    styles = ", ".join(f"{c['name']} ({c['rho']:+.2f})" for c in infogan.get("style_codes", []))
+    rows = [("", "ACGAN", "InfoGAN"),
+            ("labels", "real (supervised)", "invented (unsupervised)"),
+            ("label accuracy", cell(acgan, "label_accuracy"), "-"),
+            ("matched category accuracy", "-", cell(infogan, "category_accuracy")),
+            ("MNIST FID (floor)", f"{acgan['fid']} ({acgan.get('fid_floor', '-')})",
+             f"{infogan['fid']} ({infogan.get('fid_floor', '-')})"),
+            ("style codes", "none", styles or "-")]
+    width = max(len(r[0]) for r in rows)
+    return "\n".join(f"{a:<{width}}  {b:<20}  {c}" for a, b, c in rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gan_utils",
                                      description="Train ACGAN or InfoGAN on MNIST.")
@@ -62,10 +94,27 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--batch-size", type=int, default=64)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--data", default="auto", help="'auto', 'keras', 'bundled' or a path")
+    e = commands.add_parser("evaluate", help="measure what a trained model learned")
+    e.add_argument("dir", type=Path)
+    e.add_argument("--test-data", default="keras", help="held-out digits: a t10k IDX folder")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    c = commands.add_parser("compare", help="ACGAN and InfoGAN side by side")
+    c.add_argument("acgan_dir", type=Path)
+    c.add_argument("infogan_dir", type=Path)
+    c.add_argument("--test-data", default="keras")
     args = parser.parse_args(argv)
     if args.command == "train":
         train(args.model, args.out, args.epochs or DEFAULT_EPOCHS[args.model],
               args.batch_size, args.seed, args.data)
+    elif args.command == "evaluate":
+        from gan_utils.evaluation import format_report
+
+        report = evaluate_dir(args.dir, args.test_data, args.seed)
+        print(json.dumps(report) if args.json else format_report(report))
+    else:
+        print(compare_table(evaluate_dir(args.acgan_dir, args.test_data),
+                            evaluate_dir(args.infogan_dir, args.test_data)))
 
 
 if __name__ == "__main__":

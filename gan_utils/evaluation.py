@@ -225,3 +225,97 @@ def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> fl
 
     return frechet_distance(classifier_features(images_a, classifier),
                             classifier_features(images_b, classifier))
+
+
+# --------------------------------------------------------------------------- one report
+
+
+def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifier=None) -> Matching:
+    """Method (b): the independent classifier reads digits generated per category; matched 1:1."""
+    categories = np.repeat(np.arange(model.num_categories), n_per_category)
+    digits = classify_digits(model.generate(categories, seed=seed), classifier)
+    return match_categories(categories, digits, model.num_categories)
+
+
+def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
+             train_images: np.ndarray | None = None, n_fid: int = 5000, seed: int = 0) -> dict:
+    """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    from gan_utils.data import to_unit_range
+
+    if len(test_images) == 0:
+        raise ValueError("no held-out digits to evaluate on: pass --test-data with a t10k folder.")
+    report: dict = {"model": type(model).__name__, "n_test": int(len(test_images))}
+    k = model.num_labels
+    fake = model.generate(np.arange(n_fid) % k, seed=seed)
+    real = to_unit_range(test_images[:n_fid])
+    report["fid"] = round(mnist_fid(fake, real), 2)
+    if train_images is not None and len(train_images):
+        report["fid_floor"] = round(mnist_fid(to_unit_range(train_images[:n_fid]), real), 2)
+    if report["model"] == "ACGAN":
+        report["label_accuracy"] = label_accuracy(model, n=10_000, seed=seed)
+        return report
+    probs, _ = model.recognize(to_unit_range(test_images))
+    predicted = probs.argmax(axis=1)
+    by_q = match_categories(predicted, test_labels, k)
+    by_classifier = generated_matching(model, seed=seed)
+    model.set_alignment(by_q.category_to_label)
+    report.update(
+        category_accuracy=by_q.accuracy,
+        nmi=float(normalized_mutual_info_score(test_labels, predicted)),
+        ari=float(adjusted_rand_score(test_labels, predicted)),
+        mapping={str(c): d for c, d in by_q.category_to_label.items()},
+        mapping_by_classifier={str(c): d for c, d in by_classifier.category_to_label.items()},
+        methods_agree=sum(by_q.category_to_label[c] == by_classifier.category_to_label[c]
+                          for c in range(k)),
+        generated_accuracy=by_classifier.accuracy,
+        problems=_mapping_problems(by_q.confusion, by_q.category_to_label),
+        style_codes=[{"index": s.index, "name": s.name, "property": s.property,
+                      "rho": round(s.rho, 3)} for s in name_style_codes(model, seed=seed)],
+    )
+    return report
+
+
+def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[str]:
+    """Plain-language notes on categories that share a digit or mix two digits."""
+    notes = []
+    for category, row in enumerate(confusion):
+        if row.sum() == 0:
+            notes.append(f"category {category} is never Q's answer on real digits")
+            continue
+        shares = row / row.sum()
+        for digit in np.argsort(shares)[::-1][:2]:
+            if digit != mapping[category] and shares[digit] >= 0.2:
+                notes.append(f"category {category} (digit {mapping[category]}) also takes "
+                             f"{shares[digit]:.0%} of its digits from {digit}s")
+    for digit in range(confusion.shape[1]):
+        column = confusion[:, digit]
+        if column.sum() and column.max() / column.sum() < 0.6:
+            top = np.argsort(column)[::-1][:2]
+            notes.append(f"digit {digit} is split between categories {top[0]} and {top[1]}")
+    return notes
+
+
+def format_report(report: dict) -> str:
+    """The report as a short readable table."""
+    lines = [f"{report['model']} on {report['n_test']:,} held-out digits"]
+    floor = f" (real-vs-real floor {report['fid_floor']})" if "fid_floor" in report else ""
+    lines.append(f"  MNIST FID                  {report['fid']}{floor}")
+    if "label_accuracy" in report:
+        lines.append(f"  label accuracy             {report['label_accuracy']:.4f}  "
+                     "(independent classifier reads generate(label) as label)")
+        return "\n".join(lines)
+    lines += [
+        f"  category accuracy (Q)      {report['category_accuracy']:.4f}  (matched one-to-one)",
+        f"  NMI / ARI                  {report['nmi']:.3f} / {report['ari']:.3f}",
+        f"  generated accuracy         {report['generated_accuracy']:.4f}  "
+        "(classifier on generate(category), matched)",
+        f"  methods agree on           {report['methods_agree']} of {len(report['mapping'])} categories",
+        "  category -> digit          " + " ".join(f"{c}->{d}" for c, d in report["mapping"].items()),
+    ]
+    for code in report["style_codes"]:
+        lines.append(f"  style {code['index'] + 1}: {code['name']:<10} (rho {code['rho']:+.2f} "
+                     f"with {code['property']})")
+    lines += [f"  note: {problem}" for problem in report["problems"]]
+    return "\n".join(lines)

@@ -102,3 +102,26 @@ def test_train_cli_rejects_a_test_only_folder(tmp_path, digits):
     with pytest.raises(SystemExit, match="no training digits"):
         cli(["train", "infogan", "--out", str(tmp_path / "run"), "--data",
              str(tmp_path / "test_only.npz")])
+
+
+def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys):
+    from tests.test_data import write_idx
+
+    x, y = digits
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", x[:100])
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:100])
+    model = small()
+    model.fit(gu.make_dataset(x, batch_size=64), epochs=1, verbose=0)
+    model.save(tmp_path / "info")
+    cli(["evaluate", str(tmp_path / "info"), "--test-data", str(tmp_path), "--json"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["model"] == "InfoGAN" and report["n_test"] == 100
+    assert 0.0 <= report["category_accuracy"] <= 1.0 and len(report["mapping"]) == 10
+    assert [c["index"] for c in report["style_codes"]] == [0, 1]
+    assert report["fid"] > 0 and "fid_floor" in report and 0 <= report["methods_agree"] <= 10
+
+
+def test_evaluate_cli_needs_held_out_digits(tmp_path):
+    small().save(tmp_path / "info")
+    with pytest.raises(SystemExit, match="no held-out test digits"):
+        cli(["evaluate", str(tmp_path / "info"), "--test-data", "bundled"])
