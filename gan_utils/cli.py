@@ -51,7 +51,7 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     return training
 
 
-def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0) -> dict:
+def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, **sizes) -> dict:
     """Load a checkpoint and the held-out digits; return the evaluation report."""
     from gan_utils.data import load_mnist
     from gan_utils.evaluation import evaluate
@@ -63,7 +63,7 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0) -> dict:
         raise SystemExit(f"{test_data}: no held-out test digits there. Pass --test-data with a "
                          "folder of t10k-* IDX files (or use 'keras' when online).")
     train = load_mnist("auto", verbose=False)  # for the real-vs-real FID floor
-    return evaluate(model, test.x_test, test.y_test, train.x_train, seed=seed)
+    return evaluate(model, test.x_test, test.y_test, train.x_train, seed=seed, **sizes)
 
 
 def compare_table(acgan: dict, infogan: dict) -> str:

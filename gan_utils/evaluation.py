@@ -238,7 +238,8 @@ def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifi
 
 
 def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
-             train_images: np.ndarray | None = None, n_fid: int = 5000, seed: int = 0) -> dict:
+             train_images: np.ndarray | None = None, n_fid: int = 5000, n_label: int = 10_000,
+             style_draws: int = 40, seed: int = 0) -> dict:
     """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -254,12 +255,12 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
     if train_images is not None and len(train_images):
         report["fid_floor"] = round(mnist_fid(to_unit_range(train_images[:n_fid]), real), 2)
     if report["model"] == "ACGAN":
-        report["label_accuracy"] = label_accuracy(model, n=10_000, seed=seed)
+        report["label_accuracy"] = label_accuracy(model, n=n_label, seed=seed)
         return report
     probs, _ = model.recognize(to_unit_range(test_images))
     predicted = probs.argmax(axis=1)
     by_q = match_categories(predicted, test_labels, k)
-    by_classifier = generated_matching(model, seed=seed)
+    by_classifier = generated_matching(model, n_per_category=max(n_label // k, 1), seed=seed)
     model.set_alignment(by_q.category_to_label)
     report.update(
         category_accuracy=by_q.accuracy,
@@ -272,7 +273,8 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
         generated_accuracy=by_classifier.accuracy,
         problems=_mapping_problems(by_q.confusion, by_q.category_to_label),
         style_codes=[{"index": s.index, "name": s.name, "property": s.property,
-                      "rho": round(s.rho, 3)} for s in name_style_codes(model, seed=seed)],
+                      "rho": round(s.rho, 3)}
+                     for s in name_style_codes(model, draws=style_draws, seed=seed)],
     )
     return report
 

@@ -104,7 +104,7 @@ def test_train_cli_rejects_a_test_only_folder(tmp_path, digits):
              str(tmp_path / "test_only.npz")])
 
 
-def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys):
+def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypatch):
     from tests.test_data import write_idx
 
     x, y = digits
@@ -113,6 +113,12 @@ def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys):
     model = small()
     model.fit(gu.make_dataset(x, batch_size=64), epochs=1, verbose=0)
     model.save(tmp_path / "info")
+    import functools
+
+    import gan_utils.cli
+
+    quick = functools.partial(gan_utils.cli.evaluate_dir, n_fid=200, n_label=200, style_draws=4)
+    monkeypatch.setattr(gan_utils.cli, "evaluate_dir", quick)  # same code, smaller samples
     cli(["evaluate", str(tmp_path / "info"), "--test-data", str(tmp_path), "--json"])
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["model"] == "InfoGAN" and report["n_test"] == 100
