@@ -178,8 +178,6 @@ def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
     image property (slant, width, thickness) whose Spearman rank correlation with it is
     strongest, provided |rho| >= threshold.
     """
-    from scipy.stats import spearmanr
-
     from gan_utils.measures import PROPERTIES
 
     rng = np.random.default_rng(seed)
@@ -196,14 +194,22 @@ def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
             sweep_images.append(model.generate(labels, styles=styles, noise=noise))
             sweep_values.append(np.full(k * draws, v))
         images, code_values = np.concatenate(sweep_images), np.concatenate(sweep_values)
-        rho = {name: float(spearmanr(code_values, measure(images))[0])
+        rho = {name: _rank_correlation(code_values, measure(images))
                for name, measure in PROPERTIES.items()}
-        rho = {name: (0.0 if np.isnan(r) else r) for name, r in rho.items()}
         best = max(rho, key=lambda name: abs(rho[name]))
         named = abs(rho[best]) >= threshold
         codes.append(StyleCode(index, best if named else f"style {index + 1}", best,
                                rho[best], rho))
     return codes
+
+
+def _rank_correlation(code_values: np.ndarray, measured: np.ndarray) -> float:
+    """Spearman's rho; 0 when the property does not move at all (the code changes nothing)."""
+    from scipy.stats import spearmanr
+
+    if np.ptp(measured) == 0:
+        return 0.0
+    return float(spearmanr(code_values, measured)[0])
 
 
 def classifier_features(images: np.ndarray, classifier=None) -> np.ndarray:
