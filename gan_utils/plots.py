@@ -82,3 +82,54 @@ def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
         noise = np.tile(rng.standard_normal((n_cols, model.noise_dim)), (k, 1))
         images = model.generate(labels, noise=noise)
     return image_grid(images, nrows=k)
+
+
+def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | None = None,
+                   title: str = "Q's category vs the true digit"):
+    """The confusion matrix (rows: categories, columns: digits), and beside it rows reordered
+    by the matched digit, so a perfect alignment shows as a diagonal."""
+    import matplotlib.pyplot as plt
+
+    panels = [("as learned", confusion, list(range(len(confusion))))]
+    if category_to_label is not None:
+        order = sorted(category_to_label, key=category_to_label.get)
+        panels.append(("aligned: rows ordered by matched digit", confusion[order], order))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+    for ax, (name, matrix, rows) in zip(axes[0], panels):
+        shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        ax.set_xticks(range(matrix.shape[1]))
+        ax.set_yticks(range(len(rows)), [f"cat {r}" for r in rows])
+        ax.set_xlabel("true digit")
+        ax.set_title(name, fontsize=10)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_style_sweep(model, style_index: int, measure, measure_name: str, limit: float = 2.0,
+                     n_cols: int = 9, seed: int = 0):
+    """One row per category across [-limit, limit] of one style code, with the measured
+    property's mean per column plotted underneath (the training range is shaded)."""
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    k, s = model.num_categories, model.num_styles
+    values = np.linspace(-limit, limit, n_cols)
+    styles = np.zeros((k * n_cols, s), np.float32)
+    styles[:, style_index] = np.tile(values, k)
+    noise = np.repeat(rng.standard_normal((1, model.noise_dim)), k * n_cols, axis=0)
+    images = model.generate(np.repeat(np.arange(k), n_cols), styles=styles, noise=noise)
+    measured = measure(images).reshape(k, n_cols)
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(n_cols * 0.55 + 1, k * 0.55 + 2.6),
+                                      gridspec_kw={"height_ratios": [k, 2.2]})
+    top.imshow(image_grid(images, nrows=k), cmap="gray", interpolation="nearest")
+    top.set_xticks([]), top.set_yticks([])
+    top.set_title(f"style {style_index + 1} from {-limit:g} to {limit:g}, one row per category")
+    bottom.plot(values, measured.mean(axis=0), "o-")
+    bottom.axvspan(-model.style_range, model.style_range, color="0.9", label="training range")
+    bottom.set_xlabel(f"style {style_index + 1}")
+    bottom.set_ylabel(measure_name)
+    bottom.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -70,3 +70,22 @@ def test_fid_of_real_digits_against_themselves_and_against_noise():
     noise = np.random.default_rng(0).integers(0, 256, (500, 28, 28), dtype=np.uint8)
     assert gu.evaluation.mnist_fid(digits, digits) == pytest.approx(0.0, abs=1e-3)
     assert gu.evaluation.mnist_fid(digits, other_digits) < 0.1 * gu.evaluation.mnist_fid(digits, noise)
+
+
+def test_figures_draw_from_real_inputs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from gan_utils.measures import slant
+    from gan_utils.plots import show_confusion, show_style_sweep
+
+    confusion = np.diag(np.arange(1, 11)) + 1
+    mapping = {c: (c + 1) % 10 for c in range(10)}
+    fig = show_confusion(confusion, mapping)
+    learned, aligned = fig.axes
+    assert [t.get_text() for t in aligned.get_yticklabels()][:2] == ["cat 9", "cat 0"]
+    assert len(show_confusion(confusion).axes) == 1
+    model = gu.InfoGAN(noise_dim=8)
+    sweep = show_style_sweep(model, 0, slant, "slant", n_cols=5)
+    xs = sweep.axes[1].lines[0].get_xdata()
+    assert list(xs) == [-2.0, -1.0, 0.0, 1.0, 2.0]
