@@ -267,7 +267,6 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
     predicted = probs.argmax(axis=1)
     by_q = match_categories(predicted, test_labels, k)
     by_classifier = generated_matching(model, n_per_category=max(n_label // k, 1), seed=seed)
-    model.set_alignment(by_q.category_to_label)
     report.update(
         category_accuracy=by_q.accuracy,
         nmi=float(normalized_mutual_info_score(test_labels, predicted)),

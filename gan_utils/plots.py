@@ -66,22 +66,30 @@ def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
 
     The noise is fixed by the seed, so grids drawn at different epochs are comparable.
     """
-    rng = np.random.default_rng(seed)
     k = model.num_labels
-    labels = np.repeat(np.arange(k), n_cols)
-    num_styles = getattr(model, "num_styles", 0)
-    if num_styles:  # InfoGAN: one noise vector for the whole grid, one style swept
-        if not 0 <= style_index < num_styles:
-            raise ValueError(f"style_index must be in 0..{num_styles - 1}, got {style_index}.")
+    if getattr(model, "num_styles", 0):  # InfoGAN: one style swept, the rest fixed
         limit = model.style_range if style_limit is None else style_limit
-        styles = np.zeros((k * n_cols, num_styles), np.float32)
-        styles[:, style_index] = np.tile(np.linspace(-limit, limit, n_cols), k)
-        noise = np.repeat(rng.standard_normal((1, model.noise_dim)), k * n_cols, axis=0)
-        images = model.generate(labels, styles=styles, noise=noise)
+        images = sweep_images(model, style_index, np.linspace(-limit, limit, n_cols), seed)
     else:  # ACGAN: each column its own noise, shared by every row
-        noise = np.tile(rng.standard_normal((n_cols, model.noise_dim)), (k, 1))
-        images = model.generate(labels, noise=noise)
+        noise = np.random.default_rng(seed).standard_normal((n_cols, model.noise_dim))
+        images = model.generate(np.repeat(np.arange(k), n_cols), noise=np.tile(noise, (k, 1)))
     return image_grid(images, nrows=k)
+
+
+def sweep_images(model, style_index: int, values: np.ndarray, seed: int = 0) -> np.ndarray:
+    """InfoGAN images, a row per category and a column per value of one style code.
+
+    One noise vector for every image and the other styles at 0, so only the code moves.
+    """
+    k, s = model.num_categories, model.num_styles
+    if not 0 <= style_index < s:
+        raise ValueError(f"style_index must be in 0..{s - 1}, got {style_index}.")
+    n_cols = len(values)
+    styles = np.zeros((k * n_cols, s), np.float32)
+    styles[:, style_index] = np.tile(values, k)
+    noise = np.random.default_rng(seed).standard_normal((1, model.noise_dim))
+    return model.generate(np.repeat(np.arange(k), n_cols), styles=styles,
+                          noise=np.repeat(noise, k * n_cols, axis=0))
 
 
 def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | None = None,
@@ -113,13 +121,9 @@ def show_style_sweep(model, style_index: int, measure, measure_name: str, limit:
     property's mean per column plotted underneath (the training range is shaded)."""
     import matplotlib.pyplot as plt
 
-    rng = np.random.default_rng(seed)
-    k, s = model.num_categories, model.num_styles
+    k = model.num_categories
     values = np.linspace(-limit, limit, n_cols)
-    styles = np.zeros((k * n_cols, s), np.float32)
-    styles[:, style_index] = np.tile(values, k)
-    noise = np.repeat(rng.standard_normal((1, model.noise_dim)), k * n_cols, axis=0)
-    images = model.generate(np.repeat(np.arange(k), n_cols), styles=styles, noise=noise)
+    images = sweep_images(model, style_index, values, seed)
     measured = measure(images).reshape(k, n_cols)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(n_cols * 0.55 + 1, k * 0.55 + 2.6),
                                       gridspec_kw={"height_ratios": [k, 2.2]})
