@@ -63,6 +63,7 @@ def align(model, images: np.ndarray, labels: np.ndarray) -> Matching:
 
 CLASSIFIER_DIR = Path(__file__).parent / "pretrained" / "classifier"
 _classifier_cache: dict = {}
+_extractor_cache: dict = {}
 
 
 def build_classifier():
@@ -221,7 +222,10 @@ def classifier_features(images: np.ndarray, classifier=None) -> np.ndarray:
     classifier = classifier or load_classifier()
     images = np.asarray(images)
     images = to_unit_range(images) if images.dtype == np.uint8 else images
-    extractor = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+    if id(classifier) not in _extractor_cache:  # one extractor per classifier, not per call;
+        extractor = keras.Model(classifier.inputs, classifier.get_layer("features").output)
+        _extractor_cache[id(classifier)] = (classifier, extractor)  # holding it keeps the id unique
+    _, extractor = _extractor_cache[id(classifier)]
     return extractor.predict(images, batch_size=500, verbose=0)
 
 

@@ -19,6 +19,16 @@ def bce_with_logits(target: float, logits: tf.Tensor) -> tf.Tensor:
     return tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
 
 
+def discriminator_loss(real_logit: tf.Tensor, fake_logit: tf.Tensor) -> tf.Tensor:
+    """D's per-example loss: call real images real (1) and generated ones fake (0)."""
+    return bce_with_logits(1.0, real_logit) + bce_with_logits(0.0, fake_logit)
+
+
+def generator_loss(fake_logit: tf.Tensor) -> tf.Tensor:
+    """G's per-example non-saturating loss: make D call generated images real."""
+    return bce_with_logits(1.0, fake_logit)
+
+
 def category_cross_entropy(category: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
     """-log Q(c|x) for integer categories (n,) and unnormalised logits (n, K), per example (n,)."""
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(category, tf.int32),

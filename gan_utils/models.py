@@ -231,8 +231,8 @@ class ACGAN(ConditionalGAN):
             fake_logit, fake_cls = self.discriminator(fake, training=True)
             class_real = losses.category_cross_entropy(labels, real_cls)
             class_fake = losses.category_cross_entropy(fake_labels, fake_cls)
-            d_gan = losses.bce_with_logits(1.0, real_logit) + losses.bce_with_logits(0.0, fake_logit)
-            g_gan = losses.bce_with_logits(1.0, fake_logit)
+            d_gan = losses.discriminator_loss(real_logit, fake_logit)
+            g_gan = losses.generator_loss(fake_logit)
             d_total = mean(d_gan + self.class_weight * (class_real + class_fake))
             g_total = mean(g_gan + self.class_weight * class_fake)
         self._apply(tape, d_total, g_total)
@@ -371,11 +371,11 @@ class InfoGAN(ConditionalGAN):
         return codes, category, styles
 
     def info_terms(self, category, styles, q_outputs):
-        """Per-example category cross-entropy and style Gaussian NLL of Q's guesses."""
+        """Per-example weighted info loss, and its parts: category cross-entropy, style NLL."""
         cat_logits, style_mean, *log_std = q_outputs
         cat_ce = losses.category_cross_entropy(category, cat_logits)
         style_nll = losses.gaussian_nll(styles, style_mean, log_std[0] if log_std else 0.0)
-        return cat_ce, style_nll
+        return self.category_weight * cat_ce + self.style_weight * style_nll, cat_ce, style_nll
 
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are never used
@@ -387,10 +387,9 @@ class InfoGAN(ConditionalGAN):
             fake = self.generator(codes, training=True)
             real_logit, real_cat_logits, *_ = self.discriminator(real, training=True)
             fake_logit, *q_fake = self.discriminator(fake, training=True)
-            cat_ce, style_nll = self.info_terms(category, styles, q_fake)
-            info = self.category_weight * cat_ce + self.style_weight * style_nll
-            d_gan = losses.bce_with_logits(1.0, real_logit) + losses.bce_with_logits(0.0, fake_logit)
-            g_gan = losses.bce_with_logits(1.0, fake_logit)
+            info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
+            d_gan = losses.discriminator_loss(real_logit, fake_logit)
+            g_gan = losses.generator_loss(fake_logit)
             cluster = losses.cluster_entropy_gap(real_cat_logits)  # one value per batch
             d_total = mean(d_gan + info) + self.cluster_weight * self._replica_share(cluster)
             if self.consistency_weight:  # same category for a digit and a moved copy of it
