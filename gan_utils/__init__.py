@@ -6,7 +6,7 @@ The lesson lives in notebooks/; this package holds what every notebook reuses.
 from gan_utils import callbacks, evaluation, plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
-from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load, load_pretrained
+from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load, load_pretrained, load_trained
 
 __all__ = [
     "ACGAN",
@@ -14,6 +14,7 @@ __all__ = [
     "InfoGAN",
     "load",
     "load_pretrained",
+    "load_trained",
     "TRUNK_FEATURES",
     "Mnist",
     "MnistDataError",

@@ -42,8 +42,8 @@ def gaussian_nll(x: tf.Tensor, mean: tf.Tensor, log_std: tf.Tensor | float = 0.0
     return tf.reduce_sum(0.5 * tf.square(z) + log_std + 0.5 * LOG_2PI, axis=-1)
 
 
-def cluster_entropy_gap(logits: tf.Tensor) -> tf.Tensor:
-    """H(c|x) - H(c) of Q's categories on a batch of real images (a scalar; lower is better).
+def cluster_entropy_gap(logits: tf.Tensor, marginal_weight: float = 1.0) -> tf.Tensor:
+    """H(c|x) - w H(c) of Q's categories on a batch of real images (a scalar; lower is better).
 
     Low conditional entropy: Q is sure which category each real digit belongs to. High
     marginal entropy: the batch spreads evenly over all categories. Needs no labels.
@@ -52,4 +52,4 @@ def cluster_entropy_gap(logits: tf.Tensor) -> tf.Tensor:
     conditional = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
     marginal_p = tf.reduce_mean(tf.exp(log_p), axis=0)
     marginal = -tf.reduce_sum(marginal_p * tf.math.log(marginal_p + 1e-8))
-    return conditional - marginal
+    return conditional - marginal_weight * marginal

@@ -153,11 +153,12 @@ class ConditionalGAN(keras.Model):
         return {}
 
     def save(self, dirpath: str | os.PathLike, overwrite: bool = True, extra: dict | None = None,
-             **_) -> Path:
+             half_precision: bool = False, **_) -> Path:
         """Write config.json and the two .weights.h5 files into a folder; other files stay.
 
         Every file is first written under a temporary name and only then renamed into place,
-        so an interrupted save leaves the previous checkpoint whole.
+        so an interrupted save leaves the previous checkpoint whole. half_precision stores the
+        weights as float16 (half the size, for shipping); they load back as float32.
         """
         dirpath = Path(dirpath)
         if (dirpath / "config.json").exists() and not overwrite:
@@ -169,6 +170,9 @@ class ConditionalGAN(keras.Model):
         try:
             self.generator.save_weights(staged[_WEIGHT_FILES[0]])
             self.discriminator.save_weights(staged[_WEIGHT_FILES[1]])
+            if half_precision:
+                for name in _WEIGHT_FILES:
+                    _store_as_float16(staged[name])
             staged["config.json"].write_text(json.dumps(meta, indent=2) + "\n")
             for name, tmp in staged.items():
                 os.replace(tmp, dirpath / name)
@@ -262,9 +266,9 @@ class InfoGAN(ConditionalGAN):
     Defaults are the best recipe measured so far on the 5,000 bundled digits (README, "Recipe
     notes"): 16 noise values, so that digit identity has little noise to hide in, and two
     label-free terms on *real* digits that D/Q alone minimises: cluster_weight (Q's categories
-    confident and balanced over a batch, H(c|x) - H(c)) and consistency_weight (the same
-    category for a digit and a slightly shifted and turned copy). Set both to 0 for plain
-    InfoGAN as in the paper.
+    confident and balanced over a batch, H(c|x) - marginal_weight * H(c)) and
+    consistency_weight (the same category for a digit and a slightly shifted and turned copy).
+    Set both to 0 for plain InfoGAN as in the paper.
     """
 
     metric_names = ("d_loss", "g_loss", "info_loss", "mi_category", "style_nll",
@@ -274,7 +278,8 @@ class InfoGAN(ConditionalGAN):
                  style_range: float = 1.0, category_weight: float = 1.0,
                  style_weight: float = 0.5, learn_style_std: bool = False,
                  q_hidden: int = 128, shared_dense: int = 0, cluster_weight: float = 1.0,
-                 consistency_weight: float = 1.0, use_bn: bool = True, dropout: float = 0.3,
+                 marginal_weight: float = 2.0, consistency_weight: float = 3.0,
+                 use_bn: bool = True, dropout: float = 0.3,
                  **kwargs):
         super().__init__(noise_dim=noise_dim, **kwargs)
         _require_int("num_categories", num_categories, minimum=2)
@@ -283,6 +288,7 @@ class InfoGAN(ConditionalGAN):
         _require_number("category_weight", category_weight, minimum=0.0)
         _require_number("style_weight", style_weight, minimum=0.0)
         _require_number("cluster_weight", cluster_weight, minimum=0.0)
+        _require_number("marginal_weight", marginal_weight, minimum=0.0)
         _require_number("consistency_weight", consistency_weight, minimum=0.0)
         _require_int("q_hidden", q_hidden, minimum=0)
         _require_int("shared_dense", shared_dense, minimum=0)
@@ -290,7 +296,7 @@ class InfoGAN(ConditionalGAN):
         self.num_styles, self.style_range = num_styles, float(style_range)
         self.category_weight, self.style_weight = category_weight, style_weight
         self.learn_style_std, self.cluster_weight = learn_style_std, cluster_weight
-        self.consistency_weight = consistency_weight
+        self.consistency_weight, self.marginal_weight = consistency_weight, marginal_weight
         self.augment = keras.Sequential([  # small moves that do not change which digit it is
             keras.Input((28, 28, 1)),
             layers.RandomTranslation(0.08, 0.08, fill_mode="constant", fill_value=-1.0),
@@ -301,12 +307,13 @@ class InfoGAN(ConditionalGAN):
                             category_weight=category_weight, style_weight=style_weight,
                             learn_style_std=learn_style_std, q_hidden=q_hidden,
                             shared_dense=shared_dense, cluster_weight=cluster_weight,
-                            consistency_weight=consistency_weight, use_bn=use_bn,
+                            marginal_weight=marginal_weight, consistency_weight=consistency_weight, use_bn=use_bn,
                             dropout=dropout)
         self.generator = mnist_uni_gen_cnn(noise_dim + num_categories + num_styles,
                                            name="infogan_generator")
         self.discriminator = self._build_discriminator(use_bn, dropout, shared_dense, q_hidden)
         self.alignment: dict[int, int] | None = None  # category -> digit, once measured
+        self.style_names: list[str] | None = None  # e.g. ["slant", "width"], once measured
         self.built = True  # both parts are built from keras.Input already
 
     def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
@@ -347,6 +354,14 @@ class InfoGAN(ConditionalGAN):
             category_to_digit = mapping
         self.alignment = category_to_digit
 
+    def set_style_names(self, names: list[str] | None) -> None:
+        """Record what each style code controls (found by gan_utils.evaluation.name_styles)."""
+        if names is not None and (len(names) != self.num_styles
+                                  or not all(isinstance(n, str) and n for n in names)):
+            raise ValueError(f"style names: one non-empty string per style code "
+                             f"({self.num_styles}), got {names!r}.")
+        self.style_names = list(names) if names is not None else None
+
     def labels_for_digits(self, digits) -> np.ndarray:
         if getattr(self, "alignment", None) is None:
             raise ValueError("this InfoGAN is not aligned yet: its categories are its own. Run "
@@ -359,8 +374,12 @@ class InfoGAN(ConditionalGAN):
         return np.array([digit_to_category[d] for d in digits.tolist()], np.int64)
 
     def _checkpoint_extras(self) -> dict:
-        alignment = getattr(self, "alignment", None)
-        return {"alignment": {str(c): d for c, d in alignment.items()}} if alignment else {}
+        extras = {}
+        if getattr(self, "alignment", None):
+            extras["alignment"] = {str(c): d for c, d in self.alignment.items()}
+        if getattr(self, "style_names", None):
+            extras["style_names"] = self.style_names
+        return extras
 
     def sample_codes(self, batch):
         """Random codes for one batch: noise N(0, 1), uniform category, uniform styles in [-r, r]."""
@@ -390,7 +409,7 @@ class InfoGAN(ConditionalGAN):
             info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
             d_gan = losses.discriminator_loss(real_logit, fake_logit)
             g_gan = losses.generator_loss(fake_logit)
-            cluster = losses.cluster_entropy_gap(real_cat_logits)  # one value per batch
+            cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight)  # one value per batch
             d_total = mean(d_gan + info) + self.cluster_weight * self._replica_share(cluster)
             if self.consistency_weight:  # same category for a digit and a moved copy of it
                 _, moved_logits, *_ = self.discriminator(self.augment(real, training=True),
@@ -453,24 +472,60 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> Condit
                                   f"{str(exc).splitlines()[0]}") from exc
     if "alignment" in meta:
         model.set_alignment({int(c): d for c, d in meta["alignment"].items()})
+    if "style_names" in meta:
+        model.set_style_names(meta["style_names"])
     model.checkpoint_meta = meta
     return model
 
 
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+_CLASS_NAMES = {"acgan": "ACGAN", "infogan": "InfoGAN"}
 
 
 def load_pretrained(name: str) -> ConditionalGAN:
     """A small checkpoint shipped with the package ("acgan" or "infogan"); see its MODEL_CARD.md."""
     folder = PRETRAINED_DIR / str(name).lower()
-    if str(name).lower() not in ("acgan", "infogan") or not (folder / "config.json").is_file():
+    if str(name).lower() not in _CLASS_NAMES or not (folder / "config.json").is_file():
         shipped = sorted(p.name for p in PRETRAINED_DIR.glob("*") if (p / "config.json").is_file())
         raise CheckpointError(f"no pretrained checkpoint {name!r}; shipped: {shipped}. Train one "
                               "with `python -m gan_utils train acgan|infogan --out DIR`.")
     return load(folder)
 
 
+def load_trained(dirpath: str | os.PathLike, name: str) -> ConditionalGAN:
+    """The model a notebook saved in dirpath or, when there is none yet, the shipped one."""
+    if str(name).lower() not in _CLASS_NAMES:
+        raise ValueError(f"name must be 'acgan' or 'infogan', got {name!r}.")
+    if (Path(dirpath) / "config.json").is_file():
+        return load(dirpath, expect=_CLASS_NAMES[str(name).lower()])
+    print(f"No {_CLASS_NAMES[str(name).lower()]} saved in {dirpath} yet: using the shipped "
+          f"pretrained one (gan_utils/pretrained/{str(name).lower()}).")
+    return load_pretrained(name)
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def _store_as_float16(path: Path) -> None:
+    """Rewrite a .weights.h5 file with its float32 arrays stored as float16."""
+    import h5py
+
+    copy = path.with_name(path.name + ".f16")
+    with h5py.File(path, "r") as source, h5py.File(copy, "w") as target:
+        target.attrs.update(source.attrs)
+
+        def visit(name, item):
+            if isinstance(item, h5py.Group):
+                target.require_group(name).attrs.update(item.attrs)
+                return
+            data = item[()]
+            if getattr(data, "dtype", None) == np.float32:
+                data = data.astype(np.float16)
+            target.create_dataset(name, data=data).attrs.update(item.attrs)
+
+        source.visititems(visit)
+    os.replace(copy, path)
+
 
 
 def _accuracy(correct: tf.Tensor) -> tf.Tensor:

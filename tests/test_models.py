@@ -137,6 +137,7 @@ def test_interrupted_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch)
     ({"style_range": float("nan")}, "style_range must be a number > 0"),
     ({"noise_dim": 0}, "noise_dim must be an integer >= 1"),
     ({"category_weight": -1}, "category_weight must be a number >= 0"),
+    ({"marginal_weight": -0.5}, "marginal_weight must be a number >= 0"),
 ])
 def test_bad_infogan_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -215,6 +216,52 @@ def test_trains_under_mirrored_strategy_on_two_cpu_devices():
 def test_load_pretrained_names_what_is_shipped():
     with pytest.raises(CheckpointError, match="no pretrained checkpoint 'wgan'"):
         gu.load_pretrained("wgan")
+
+
+def test_shipped_checkpoints_are_small_aligned_and_named():
+    for name in ("acgan", "infogan"):
+        folder = gu.models.PRETRAINED_DIR / name
+        size = sum(f.stat().st_size for f in folder.iterdir())
+        assert size < 4 * 2**20, f"{name}: {size / 2**20:.2f} MB"
+        meta = json.loads((folder / "config.json").read_text())
+        assert meta["training"]["data"].startswith("bundled") and "command" in meta["training"]
+        assert (folder / "MODEL_CARD.md").is_file()
+    infogan = gu.load_pretrained("infogan")
+    assert sorted(infogan.alignment.values()) == list(range(10))
+    assert len(infogan.style_names) == infogan.num_styles
+
+
+def test_half_precision_checkpoint_is_half_the_size_and_draws_the_same(tmp_path):
+    model = small_infogan()
+    model.save(tmp_path / "full")
+    model.save(tmp_path / "half", half_precision=True)
+    size = lambda d: (d / "generator.weights.h5").stat().st_size  # noqa: E731
+    assert size(tmp_path / "half") < 0.6 * size(tmp_path / "full")
+    again = load(tmp_path / "half")
+    assert again.generator.weights[0].dtype == "float32"
+    np.testing.assert_allclose(again.generate([1, 2], seed=3), model.generate([1, 2], seed=3),
+                               atol=0.02)
+
+
+def test_style_names_survive_save_and_are_checked(tmp_path):
+    model = small_infogan()
+    model.set_style_names(["slant", "width"])
+    model.save(tmp_path / "named")
+    assert load(tmp_path / "named").style_names == ["slant", "width"]
+    with pytest.raises(ValueError, match="one non-empty string per style code"):
+        model.set_style_names(["slant"])
+
+
+def test_load_trained_falls_back_to_the_shipped_model(tmp_path, capsys):
+    model = gu.load_trained(tmp_path / "nothing-here", "infogan")
+    assert isinstance(model, InfoGAN)
+    assert "No InfoGAN saved in" in capsys.readouterr().out
+    small_infogan().save(tmp_path / "mine")
+    assert gu.load_trained(tmp_path / "mine", "infogan").noise_dim == 8  # ours, not the shipped one
+    with pytest.raises(CheckpointError, match="holds a InfoGAN checkpoint, not ACGAN"):
+        gu.load_trained(tmp_path / "mine", "acgan")
+    with pytest.raises(ValueError, match="'acgan' or 'infogan'"):
+        gu.load_trained(tmp_path / "mine", "wgan")
 
 
 def test_alignment_lets_you_ask_for_digits_and_survives_save(tmp_path):
