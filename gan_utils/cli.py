@@ -67,6 +67,51 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, **sizes) -> dict:
     return evaluate(model, test.x_test, test.y_test, train.x_train, seed=seed, **sizes)
 
 
+def align_dir(dirpath: Path, data: str) -> None:
+    """Store in an InfoGAN checkpoint which digit each category draws and what each style moves."""
+    from gan_utils.data import load_mnist
+    from gan_utils.evaluation import align, name_styles
+    from gan_utils.models import InfoGAN, load
+
+    model = load(dirpath, expect=InfoGAN)
+    digits = load_mnist(data, verbose=False)
+    matching = align(model, digits.x_train, digits.y_train)
+    codes = name_styles(model)
+    extras = {k: v for k, v in model.checkpoint_meta.items()
+              if k not in ("format", "model", "config", "alignment", "style_names")}
+    model.save(dirpath, extra=extras, half_precision=_is_half(dirpath))
+    print(f"{dirpath}: categories -> digits {matching.category_to_label} "
+          f"(accuracy {matching.accuracy:.4f} on {len(digits.x_train)} {digits.source} digits); "
+          f"styles: {[f'{c.name} ({c.property} {c.rho:+.2f})' for c in codes]}")
+
+
+def _is_half(dirpath: Path) -> bool:
+    import h5py
+
+    with h5py.File(dirpath / "generator.weights.h5", "r") as f:
+        kinds = set()
+        f.visititems(lambda _, item: kinds.add(item.dtype.name)
+                     if isinstance(item, h5py.Dataset) else None)
+    return "float16" in kinds
+
+
+def pack(source: Path, target: Path) -> Path:
+    """Copy a trained checkpoint at half precision (how the shipped ones are made)."""
+    import shutil
+
+    from gan_utils.models import load
+
+    model = load(source)
+    extras = {k: v for k, v in model.checkpoint_meta.items()
+              if k not in ("format", "model", "config", "alignment", "style_names")}
+    model.save(target, extra=extras, half_precision=True)
+    if (source / "grid.png").is_file():
+        shutil.copy(source / "grid.png", target / "grid.png")
+    size = sum(f.stat().st_size for f in target.iterdir() if f.is_file())
+    print(f"{source} -> {target}: {size / 2**20:.2f} MB")
+    return target
+
+
 def compare_table(acgan: dict, infogan: dict) -> str:
     """The side-by-side table the comparison notebook shows."""
     def cell(report, key, fmt="{:.4f}"):
@@ -104,6 +149,12 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("acgan_dir", type=Path)
     c.add_argument("infogan_dir", type=Path)
     c.add_argument("--test-data", default="keras")
+    a = commands.add_parser("align", help="store an InfoGAN's digit mapping and style names")
+    a.add_argument("dir", type=Path)
+    a.add_argument("--data", default="auto", help="labelled digits to align on (training split)")
+    p = commands.add_parser("pack", help="copy a checkpoint at half precision, for shipping")
+    p.add_argument("source", type=Path)
+    p.add_argument("target", type=Path)
     args = parser.parse_args(argv)
     if args.command == "train":
         train(args.model, args.out, args.epochs or DEFAULT_EPOCHS[args.model],
@@ -113,6 +164,10 @@ def main(argv: list[str] | None = None) -> None:
 
         report = evaluate_dir(args.dir, args.test_data, args.seed)
         print(json.dumps(report) if args.json else format_report(report))
+    elif args.command == "align":
+        align_dir(args.dir, args.data)
+    elif args.command == "pack":
+        pack(args.source, args.target)
     else:
         print(compare_table(evaluate_dir(args.acgan_dir, args.test_data),
                             evaluate_dir(args.infogan_dir, args.test_data)))

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from gan_utils.measures import frechet_distance
+
 
 @dataclass
 class Matching:
@@ -204,6 +206,13 @@ def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
     return codes
 
 
+def name_styles(model, **sweep) -> list[StyleCode]:
+    """Name each style code by what it moves and store the names on the model (saved with it)."""
+    codes = name_style_codes(model, **sweep)
+    model.set_style_names([code.name for code in codes])
+    return codes
+
+
 def _rank_correlation(code_values: np.ndarray, measured: np.ndarray) -> float:
     """Spearman's rho; 0 when the property does not move at all (the code changes nothing)."""
     from scipy.stats import spearmanr
@@ -229,10 +238,19 @@ def classifier_features(images: np.ndarray, classifier=None) -> np.ndarray:
     return extractor.predict(images, batch_size=500, verbose=0)
 
 
+def diversity(features: np.ndarray, labels: np.ndarray, k: int) -> list[float]:
+    """Mean pairwise distance between the feature vectors of each label's images (collapse -> 0)."""
+    from scipy.spatial.distance import pdist
+
+    out = []
+    for label in range(k):
+        group = features[labels == label][:500]
+        out.append(float(pdist(group).mean()) if len(group) > 1 else 0.0)
+    return out
+
+
 def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> float:
     """An "MNIST FID": Fréchet distance of two image sets in the classifier's feature space."""
-    from gan_utils.measures import frechet_distance
-
     return frechet_distance(classifier_features(images_a, classifier),
                             classifier_features(images_b, classifier))
 
@@ -249,7 +267,7 @@ def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifi
 
 def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
              train_images: np.ndarray | None = None, n_fid: int = 5000, n_label: int = 10_000,
-             style_draws: int = 40, seed: int = 0) -> dict:
+             style_draws: int = 40, seed: int = 0, split: str = "held-out") -> dict:
     """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
     from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
@@ -257,15 +275,25 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
 
     if len(test_images) == 0:
         raise ValueError("no held-out digits to evaluate on: pass --test-data with a t10k folder.")
-    report: dict = {"model": type(model).__name__, "n_test": int(len(test_images))}
+    report: dict = {"model": type(model).__name__, "n_test": int(len(test_images)),
+                    "split": split}
     k = model.num_labels
-    fake = model.generate(np.arange(n_fid) % k, seed=seed)
+    fake_labels = np.arange(n_fid) % k
+    fake = model.generate(fake_labels, seed=seed)
     real = to_unit_range(test_images[:n_fid])
-    report["fid"] = round(mnist_fid(fake, real), 2)
+    fake_features, real_features = classifier_features(fake), classifier_features(real)
+    report["fid"] = round(frechet_distance(fake_features, real_features), 2)
+    report["diversity"] = [round(d, 2) for d in diversity(fake_features, fake_labels, k)]
+    report["diversity_real"] = round(float(np.mean(
+        diversity(real_features, np.asarray(test_labels[:n_fid]), 10))), 2)
     if train_images is not None and len(train_images):
         report["fid_floor"] = round(mnist_fid(to_unit_range(train_images[:n_fid]), real), 2)
+    collapsed = [f"label {label} may have collapsed (diversity {d} vs {report['diversity_real']} "
+                 "for real digits)" for label, d in enumerate(report["diversity"])
+                 if d < 0.5 * report["diversity_real"]]
     if report["model"] == "ACGAN":
         report["label_accuracy"] = label_accuracy(model, n=n_label, seed=seed)
+        report["problems"] = collapsed
         return report
     probs, _ = model.recognize(to_unit_range(test_images))
     predicted = probs.argmax(axis=1)
@@ -280,7 +308,7 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
         methods_agree=sum(by_q.category_to_label[c] == by_classifier.category_to_label[c]
                           for c in range(k)),
         generated_accuracy=by_classifier.accuracy,
-        problems=_mapping_problems(by_q.confusion, by_q.category_to_label),
+        problems=_mapping_problems(by_q.confusion, by_q.category_to_label) + collapsed,
         style_codes=[{"index": s.index, "name": s.name, "property": s.property,
                       "rho": round(s.rho, 3)}
                      for s in name_style_codes(model, draws=style_draws, seed=seed)],
@@ -310,13 +338,16 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[st
 
 def format_report(report: dict) -> str:
     """The report as a short readable table."""
-    lines = [f"{report['model']} on {report['n_test']:,} held-out digits"]
+    lines = [f"{report['model']} on {report['n_test']:,} {report.get('split', 'held-out')} digits"]
     floor = f" (real-vs-real floor {report['fid_floor']})" if "fid_floor" in report else ""
     lines.append(f"  MNIST FID                  {report['fid']}{floor}")
+    if "diversity" in report:
+        lines.append(f"  diversity per label        {min(report['diversity'])}..{max(report['diversity'])}"
+                     f"  (real digits {report['diversity_real']}; near 0 = collapse)")
     if "label_accuracy" in report:
         lines.append(f"  label accuracy             {report['label_accuracy']:.4f}  "
                      "(independent classifier reads generate(label) as label)")
-        return "\n".join(lines)
+        return "\n".join(lines + [f"  note: {p}" for p in report.get("problems", [])])
     lines += [
         f"  category accuracy (Q)      {report['category_accuracy']:.4f}  (matched one-to-one)",
         f"  NMI / ARI                  {report['nmi']:.3f} / {report['ari']:.3f}",

@@ -89,3 +89,13 @@ def test_figures_draw_from_real_inputs():
     sweep = show_style_sweep(model, 0, slant, "slant", n_cols=5)
     xs = sweep.axes[1].lines[0].get_xdata()
     assert list(xs) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+
+
+def test_diversity_is_zero_for_a_collapsed_label_and_positive_otherwise():
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(40, 8))
+    labels = np.repeat([0, 1], 20)
+    features[labels == 1] = features[0]  # label 1: the same image twenty times
+    varied, collapsed = gu.evaluation.diversity(features, labels, 2)
+    assert collapsed == 0.0
+    assert varied == pytest.approx(4.0, rel=0.25)  # E|x - y| for 8-d unit normals ~ sqrt(16)
