@@ -1,0 +1,251 @@
+"""The latent explorer: ipywidgets that steer a trained generator's label, style and noise.
+
+`explore(model)` shows one model, `compare(acgan, infogan)` both side by side. Each slider
+move is one compiled generator call and one small PNG, so the picture follows the drag.
+Run `python -m gan_utils.widgets` to measure the redraw time.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import ipywidgets as widgets
+import numpy as np
+import tensorflow as tf
+
+from gan_utils.callbacks import png_bytes
+from gan_utils.models import ACGAN, ConditionalGAN, InfoGAN
+from gan_utils.plots import image_grid, to_uint8
+
+STYLE_LIMIT = 2.0  # sliders span twice the training range, as the InfoGAN paper's sweeps do
+SWEEP_COLUMNS = 9
+DIGIT_SCALE = 8  # 28 px -> 224 px on screen
+
+
+class _Painter:
+    """Turns (labels, styles, noise) into uint8 digits with one compiled generator call."""
+
+    def __init__(self, model: ConditionalGAN):
+        self.model = model
+        width = model.generator.input_shape[-1]
+        self._draw = tf.function(lambda codes: model.generator(codes, training=False),
+                                 input_signature=[tf.TensorSpec((None, width), tf.float32)])
+
+    def noise(self, seed: int) -> np.ndarray:
+        """The noise vector a seed stands for (the same seed always gives the same digit)."""
+        return np.random.default_rng(seed).standard_normal((1, self.model.noise_dim))
+
+    def digits(self, labels, styles, noise) -> np.ndarray:
+        labels = np.asarray(labels, np.int64)
+        codes = self.model._codes(labels, styles, np.repeat(noise, len(labels), axis=0), None)
+        return to_uint8(self._draw(tf.constant(codes, tf.float32)).numpy())
+
+
+def _check_model(model, kind: type = ConditionalGAN, allow_untrained: bool = False) -> None:
+    if not isinstance(model, kind):
+        raise TypeError(f"expected a trained gan_utils {kind.__name__} (from gu.load, "
+                        f"gu.load_trained or fit), got {type(model).__name__}.")
+    trained = hasattr(model, "checkpoint_meta") or (
+        getattr(model, "g_optimizer", None) is not None
+        and int(model.g_optimizer.iterations.numpy()) > 0)
+    if not (trained or allow_untrained):
+        raise ValueError(f"this {type(model).__name__} has not been trained: its digits would be "
+                         "noise. Train it (notebooks 01/02), load one with gu.load(dir), or use "
+                         "gu.load_pretrained(name); pass allow_untrained=True to explore anyway.")
+
+
+def _label_options(model: ConditionalGAN) -> tuple[str, list[tuple[str, int]]]:
+    """What the label selector offers: digits (ACGAN, aligned InfoGAN) or raw categories."""
+    if isinstance(model, InfoGAN) and getattr(model, "alignment", None) is None:
+        return "category", [(str(c), c) for c in range(model.num_categories)]
+    digits = range(model.num_labels)
+    return "digit", [(str(d), int(model.labels_for_digits(d)[0])) for d in digits]
+
+
+def style_names(model: ConditionalGAN) -> list[str]:
+    """The style codes' names: what the evaluation found ("slant"), else "style 1", "style 2"."""
+    found = getattr(model, "style_names", None) or []
+    return [found[i] if i < len(found) else f"style {i + 1}"
+            for i in range(getattr(model, "num_styles", 0))]
+
+
+def _seed_controls(value: int) -> tuple[widgets.IntSlider, widgets.Button]:
+    seed = widgets.IntSlider(value=value, min=0, max=999, description="noise seed",
+                             continuous_update=True)
+    button = widgets.Button(description="new noise", icon="refresh")
+    rng = np.random.default_rng()
+    button.on_click(lambda _: setattr(seed, "value", int(rng.integers(0, 1000))))
+    return seed, button
+
+
+def _style_sliders(model: ConditionalGAN) -> list[widgets.FloatSlider]:
+    return [widgets.FloatSlider(value=0.0, min=-STYLE_LIMIT, max=STYLE_LIMIT, step=0.05,
+                                description=name, continuous_update=True, readout_format=".2f")
+            for name in style_names(model)]
+
+
+class Explorer(widgets.VBox):
+    """One model under sliders: label, style codes (InfoGAN), noise; a large digit and a sweep."""
+
+    def __init__(self, model: ConditionalGAN, seed: int = 0, sweep_style: int = 0,
+                 allow_untrained: bool = False):
+        _check_model(model, allow_untrained=allow_untrained)
+        num_styles = getattr(model, "num_styles", 0)
+        if num_styles and not 0 <= sweep_style < num_styles:
+            raise ValueError(f"sweep_style must be in 0..{num_styles - 1}, got {sweep_style}.")
+        self.model, self.painter = model, _Painter(model)
+        self.redraw_ms: list[float] = []
+        kind, options = _label_options(model)
+        self.label = widgets.ToggleButtons(options=options, value=options[0][1], description=kind,
+                                           style={"button_width": "2.4em"})
+        self.styles = _style_sliders(model)
+        self.seed, self.new_noise = _seed_controls(seed)
+        self.image = widgets.Image(format="png", width=28 * DIGIT_SCALE, height=28 * DIGIT_SCALE)
+        self.sweep_image = widgets.Image(format="png")
+        names = style_names(model)
+        self.sweep_code = widgets.Dropdown(options=[(n, i) for i, n in enumerate(names)],
+                                           value=sweep_style if names else None,
+                                           description="sweep", disabled=not names)
+        self.row_labels = [name for name, _ in options]
+        for control in (self.label, self.seed, self.sweep_code, *self.styles):
+            control.observe(self._redraw, names="value")
+        super().__init__([self._title(kind), self.label, *self.styles,
+                          widgets.HBox([self.seed, self.new_noise]),
+                          widgets.HBox([self.image, widgets.VBox([self.sweep_code,
+                                                                  self.sweep_image])])])
+        self._redraw()
+
+    def _title(self, kind: str) -> widgets.HTML:
+        name = type(self.model).__name__
+        if not self.styles:
+            note = "no style sliders: ACGAN's only handle is the label; the rest hides in the noise"
+        else:
+            note = (f"style sliders span [{-STYLE_LIMIT:g}, {STYLE_LIMIT:g}]; training used "
+                    f"[{-self.model.style_range:g}, {self.model.style_range:g}], beyond it the "
+                    "model extrapolates")
+        rows = "one row per digit" if kind == "digit" else "one row per category (not aligned)"
+        return widgets.HTML(f"<b>{name}</b> · {note} · sweep: {rows}")
+
+    def _sweep_unaffected(self) -> tuple:
+        """Controls the sweep ignores: the label (it shows every label) and the swept code."""
+        swept = (self.styles[self.sweep_code.value],) if self.styles else ()
+        return (self.label, *swept)
+
+    def style_values(self) -> np.ndarray:
+        return np.array([[s.value for s in self.styles]], np.float32)
+
+    def _redraw(self, change=None) -> None:
+        start = time.perf_counter()
+        noise = self.painter.noise(self.seed.value)
+        styles = self.style_values() if self.styles else None
+        digit = self.painter.digits([self.label.value], styles, noise)
+        self.image.value = png_bytes(digit[0], scale=DIGIT_SCALE)
+        if change is None or change["owner"] not in self._sweep_unaffected():
+            self.sweep_image.value = png_bytes(self.sweep(noise, styles), scale=2)
+        self.redraw_ms.append((time.perf_counter() - start) * 1000)
+
+    def sweep(self, noise: np.ndarray, styles: np.ndarray | None) -> np.ndarray:
+        """A row per label across the selected style code (ACGAN: one row of every digit)."""
+        labels = [value for _, value in self.label.options]
+        if styles is None:
+            return image_grid(self.painter.digits(labels, None, noise), nrows=1)
+        values = np.linspace(-STYLE_LIMIT, STYLE_LIMIT, SWEEP_COLUMNS)
+        grid_styles = np.repeat(styles, len(labels) * SWEEP_COLUMNS, axis=0)
+        grid_styles[:, self.sweep_code.value] = np.tile(values, len(labels))
+        images = self.painter.digits(np.repeat(labels, SWEEP_COLUMNS), grid_styles, noise)
+        return image_grid(images, nrows=len(labels))
+
+    def snapshot(self) -> bytes:
+        """The current view as one PNG (for readers where widgets do not render)."""
+        noise = self.painter.noise(self.seed.value)
+        styles = self.style_values() if self.styles else None
+        big = np.kron(self.painter.digits([self.label.value], styles, noise)[0],
+                      np.ones((4, 4), np.uint8))
+        sweep = self.sweep(noise, styles)
+        height = max(big.shape[0], sweep.shape[0])
+        pad = lambda a: np.pad(a, ((0, height - a.shape[0]), (0, 8)))  # noqa: E731
+        return png_bytes(np.concatenate([pad(big), pad(sweep)], axis=1), scale=2)
+
+
+class Comparison(widgets.VBox):
+    """ACGAN and InfoGAN side by side, one digit selector and one noise seed for both."""
+
+    def __init__(self, acgan: ACGAN, infogan: InfoGAN, seed: int = 0):
+        _check_model(acgan, ACGAN)
+        _check_model(infogan, InfoGAN)
+        if getattr(infogan, "alignment", None) is None:
+            raise ValueError("compare() needs an aligned InfoGAN so both draw the same digit: run "
+                             "gu.evaluation.align(infogan, images, labels) first (notebook 03).")
+        self.models = (acgan, infogan)
+        self.painters = (_Painter(acgan), _Painter(infogan))
+        self.redraw_ms: list[float] = []
+        self.digit = widgets.ToggleButtons(options=[(str(d), d) for d in range(10)], value=0,
+                                           description="digit", style={"button_width": "2.4em"})
+        self.styles = _style_sliders(infogan)
+        self.seed, self.new_noise = _seed_controls(seed)
+        self.images = [widgets.Image(format="png", width=28 * DIGIT_SCALE,
+                                     height=28 * DIGIT_SCALE) for _ in self.models]
+        for control in (self.digit, self.seed, *self.styles):
+            control.observe(self._redraw, names="value")
+        captions = [widgets.VBox([widgets.HTML(f"<b>{name}</b>"), image]) for name, image in
+                    zip(("ACGAN (real labels)", "InfoGAN (its own categories, aligned)"),
+                        self.images)]
+        super().__init__([self.digit, *self.styles, widgets.HBox([self.seed, self.new_noise]),
+                          widgets.HBox(captions)])
+        self._redraw()
+
+    def _redraw(self, change=None) -> None:
+        start = time.perf_counter()
+        styles = np.array([[s.value for s in self.styles]], np.float32)
+        for model, painter, image, style in zip(self.models, self.painters, self.images,
+                                                (None, styles)):
+            label = model.labels_for_digits(self.digit.value)
+            digit = painter.digits(label, style, painter.noise(self.seed.value))
+            image.value = png_bytes(digit[0], scale=DIGIT_SCALE)
+        self.redraw_ms.append((time.perf_counter() - start) * 1000)
+
+
+def explore(model: ConditionalGAN, seed: int = 0, sweep_style: int = 0,
+            allow_untrained: bool = False) -> Explorer:
+    """Sliders for one trained model: label (digit or category), style codes, noise seed."""
+    return Explorer(model, seed=seed, sweep_style=sweep_style, allow_untrained=allow_untrained)
+
+
+def compare(acgan: ACGAN, infogan: InfoGAN, seed: int = 0) -> Comparison:
+    """ACGAN and an aligned InfoGAN side by side, steered by one digit and one noise seed."""
+    return Comparison(acgan, infogan, seed=seed)
+
+
+def redraw_latency(view, moves: int = 200, slider=None) -> dict:
+    """Median and 90th percentile of the redraw after a slider move, in ms.
+
+    The default slider is the first style code (ACGAN: the noise seed).
+    """
+    slider = slider or (view.styles[0] if view.styles else view.seed)
+    view.redraw_ms.clear()
+    for i in range(moves):
+        slider.value = float(np.linspace(slider.min, slider.max, moves)[i]) \
+            if isinstance(slider, widgets.FloatSlider) else i % 1000
+    times = sorted(view.redraw_ms)
+    return {"moves": len(times), "median_ms": round(statistics.median(times), 2),
+            "p90_ms": round(times[int(0.9 * (len(times) - 1))], 2)}
+
+
+def _main() -> None:
+    from gan_utils.models import load_pretrained
+
+    infogan, acgan = load_pretrained("infogan"), load_pretrained("acgan")
+    infogan_view = explore(infogan)
+    views = [("explore(infogan), swept style slider", infogan_view, infogan_view.styles[0]),
+             ("explore(infogan), other style slider", infogan_view, infogan_view.styles[-1]),
+             ("explore(infogan), noise seed", infogan_view, infogan_view.seed),
+             ("explore(acgan), noise seed", explore(acgan), None),
+             ("compare(acgan, infogan), style slider", compare(acgan, infogan), None)]
+    for name, view, slider in views:
+        redraw_latency(view, moves=20, slider=slider)  # warm up
+        print(f"{name:<40} {redraw_latency(view, slider=slider)}")
+
+
+if __name__ == "__main__":
+    _main()
