@@ -11,7 +11,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # quick = a few training steps (tests); full = the real run that the stored outputs show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup lab test unit nbval tutorial clean
+.PHONY: setup lab app test unit nbval tutorial clean
 
 setup: $(STAMP)  ## create .venv and install gan_utils with its dev tools (quick when done)
 
@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 
 lab: setup  ## start JupyterLab on notebooks/
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port $(PORT) $(ROOT_FLAG) $(LAB_ARGS)
+
+app: setup  ## serve the latent explorer (notebooks/04_explore.ipynb) as a page, sliders only
+	$(BIN)/voila notebooks/04_explore.ipynb --no-browser --port $(PORT) --Voila.ip=127.0.0.1
 
 test: setup  ## unit tests, then every notebook under nbval in quick mode
 	GAN_TUTORIAL_MODE=quick $(BIN)/python -m pytest tests notebooks \

@@ -223,11 +223,13 @@ def redraw_latency(view, moves: int = 200, slider=None) -> dict:
     The default slider is the first style code (ACGAN: the noise seed).
     """
     slider = slider or (view.styles[0] if view.styles else view.seed)
+    start_value = slider.value
     view.redraw_ms.clear()
     for i in range(moves):
         slider.value = float(np.linspace(slider.min, slider.max, moves)[i]) \
             if isinstance(slider, widgets.FloatSlider) else i % 1000
     times = sorted(view.redraw_ms)
+    slider.value = start_value  # leave the view as it was
     return {"moves": len(times), "median_ms": round(statistics.median(times), 2),
             "p90_ms": round(times[int(0.9 * (len(times) - 1))], 2)}
 

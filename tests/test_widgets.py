@@ -115,8 +115,12 @@ def test_compare_shares_digit_and_seed(acgan, infogan):
 
 
 def test_redraw_latency_is_measured(infogan):
-    result = widgets.redraw_latency(widgets.explore(infogan), moves=10)
+    view = widgets.explore(infogan)
+    view.styles[0].value = 0.5
+    picture = view.image.value
+    result = widgets.redraw_latency(view, moves=10)
     assert result["moves"] == 10 and 0 < result["median_ms"] <= result["p90_ms"]
+    assert view.styles[0].value == 0.5 and view.image.value == picture  # view left as it was
 
 
 def test_snapshot_is_a_png(infogan):
