@@ -115,12 +115,12 @@ def pack(source: Path, target: Path) -> Path:
 def compare_table(acgan: dict, infogan: dict) -> str:
     """The side-by-side table the comparison notebook shows."""
     def cell(report, key, fmt="{:.4f}"):
-        return fmt.format(report[key]) if key in report else "-"
+        return fmt.format(report[key]) if report.get(key) is not None else "-"
 
     styles = ", ".join(f"{c['name']} ({c['rho']:+.2f})" for c in infogan.get("style_codes", []))
     rows = [("", "ACGAN", "InfoGAN"),
             ("labels", "real (supervised)", "invented (unsupervised)"),
-            ("label accuracy", cell(acgan, "label_accuracy"), "-"),
+            ("label accuracy", cell(acgan, "label_accuracy"), cell(infogan, "label_accuracy")),
             ("matched category accuracy", "-", cell(infogan, "category_accuracy")),
             ("MNIST FID (floor)", f"{acgan['fid']} ({acgan.get('fid_floor', '-')})",
              f"{infogan['fid']} ({infogan.get('fid_floor', '-')})"),

@@ -99,3 +99,27 @@ def test_diversity_is_zero_for_a_collapsed_label_and_positive_otherwise():
     varied, collapsed = gu.evaluation.diversity(features, labels, 2)
     assert collapsed == 0.0
     assert varied == pytest.approx(4.0, rel=0.25)  # E|x - y| for 8-d unit normals ~ sqrt(16)
+
+
+def infogan_report(**overrides) -> dict:
+    report = {"model": "InfoGAN", "n_test": 100, "split": "training", "fid": 20.0,
+              "diversity": [10.0, 2.0], "diversity_real": 12.0, "category_accuracy": 0.8,
+              "nmi": 0.7, "ari": 0.6, "generated_accuracy": 0.75, "methods_agree": 2,
+              "mapping": {"0": 1, "1": 0}, "label_accuracy": None,
+              "problems": ["label 1 may have collapsed"],
+              "style_codes": [{"index": 0, "name": "slant", "property": "slant", "rho": 0.9}]}
+    return {**report, **overrides}
+
+
+def test_format_report_reads_aligned_and_unaligned_infogan_reports():
+    unaligned = gu.evaluation.format_report(infogan_report())
+    assert unaligned.startswith("InfoGAN on 100 training digits")
+    assert "(not aligned yet)" in unaligned and "note: label 1 may have collapsed" in unaligned
+    assert "style 1: slant" in unaligned
+    aligned = gu.evaluation.format_report(infogan_report(label_accuracy=0.7818))
+    assert "0.7818  (stored alignment)" in aligned
+    from gan_utils.cli import compare_table
+
+    table = compare_table({"model": "ACGAN", "fid": 9.0, "label_accuracy": 0.95},
+                          infogan_report(label_accuracy=0.7818))
+    assert "0.9500" in table and "0.7818" in table and "slant (+0.90)" in table
