@@ -36,9 +36,10 @@ def test_style_slider_changes_the_picture(infogan):
     before, sweep_before = view.image.value, view.sweep_image.value
     view.styles[0].value = 1.5
     assert view.image.value != before
-    assert view.sweep_image.value == sweep_before  # the sweep already spans style 1
     view.styles[1].value = -1.0
-    assert view.sweep_image.value != sweep_before  # the other code moves every row
+    assert view.sweep_image.value == sweep_before  # the sweep holds the other codes at 0
+    view.sweep_code.value = 1
+    assert view.sweep_image.value != sweep_before  # now it sweeps style 2
     view.styles[1].value = 0.0
     view.styles[0].value = 0.0
     assert view.image.value == before  # same codes, same digit
