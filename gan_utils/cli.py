@@ -77,12 +77,16 @@ def align_dir(dirpath: Path, data: str) -> None:
     digits = load_mnist(data, verbose=False)
     matching = align(model, digits.x_train, digits.y_train)
     codes = name_styles(model)
-    extras = {k: v for k, v in model.checkpoint_meta.items()
-              if k not in ("format", "model", "config", "alignment", "style_names")}
-    model.save(dirpath, extra=extras, half_precision=_is_half(dirpath))
+    model.save(dirpath, extra=_saved_extras(model), half_precision=_is_half(dirpath))
     print(f"{dirpath}: categories -> digits {matching.category_to_label} "
           f"(accuracy {matching.accuracy:.4f} on {len(digits.x_train)} {digits.source} digits); "
           f"styles: {[f'{c.name} ({c.property} {c.rho:+.2f})' for c in codes]}")
+
+
+def _saved_extras(model) -> dict:
+    """What a loaded checkpoint's config.json holds beyond what save() writes itself (training)."""
+    own = ("format", "model", "config", "alignment", "style_names")
+    return {k: v for k, v in model.checkpoint_meta.items() if k not in own}
 
 
 def _is_half(dirpath: Path) -> bool:
@@ -102,9 +106,7 @@ def pack(source: Path, target: Path) -> Path:
     from gan_utils.models import load
 
     model = load(source)
-    extras = {k: v for k, v in model.checkpoint_meta.items()
-              if k not in ("format", "model", "config", "alignment", "style_names")}
-    model.save(target, extra=extras, half_precision=True)
+    model.save(target, extra=_saved_extras(model), half_precision=True)
     if (source / "grid.png").is_file():
         shutil.copy(source / "grid.png", target / "grid.png")
     size = sum(f.stat().st_size for f in target.iterdir() if f.is_file())

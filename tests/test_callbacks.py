@@ -131,3 +131,21 @@ def test_evaluate_cli_needs_held_out_digits(tmp_path):
     small().save(tmp_path / "info")
     with pytest.raises(SystemExit, match="no held-out test digits"):
         cli(["evaluate", str(tmp_path / "info"), "--test-data", "bundled"])
+
+
+def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
+    keras.utils.set_random_seed(0)
+    model = gu.InfoGAN(noise_dim=8)
+    model.save(tmp_path / "run", extra={"training": {"seed": 0}})
+    cli(["pack", str(tmp_path / "run"), str(tmp_path / "shipped")])
+    assert "MB" in capsys.readouterr().out
+    full, half = ((tmp_path / d / "discriminator.weights.h5").stat().st_size
+                  for d in ("run", "shipped"))
+    assert half < 0.6 * full
+    cli(["align", str(tmp_path / "shipped"), "--data", "bundled"])
+    assert "categories -> digits" in capsys.readouterr().out
+    aligned = gu.load(tmp_path / "shipped")
+    assert sorted(aligned.alignment.values()) == list(range(10))
+    assert len(aligned.style_names) == 2
+    assert aligned.checkpoint_meta["training"] == {"seed": 0}  # kept through both rewrites
+    assert (tmp_path / "shipped" / "discriminator.weights.h5").stat().st_size == half  # still half
