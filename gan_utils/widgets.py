@@ -127,15 +127,15 @@ class Explorer(widgets.VBox):
         rows = "one row per digit" if kind == "digit" else "one row per category (not aligned)"
         return widgets.HTML(f"<b>{name}</b> · {note} · sweep: {rows}")
 
-    def style_values(self) -> np.ndarray:
-        return np.array([[s.value for s in self.styles]], np.float32)
+    def current_digit(self, noise: np.ndarray) -> np.ndarray:
+        """The uint8 digit (28, 28) for the selected label and the sliders' style values."""
+        styles = np.array([[s.value for s in self.styles]], np.float32) if self.styles else None
+        return self.painter.digits([self.label.value], styles, noise)[0]
 
     def _redraw(self, change=None) -> None:
         start = time.perf_counter()
         noise = self.painter.noise(self.seed.value)
-        styles = self.style_values() if self.styles else None
-        digit = self.painter.digits([self.label.value], styles, noise)
-        self.image.value = png_bytes(digit[0], scale=DIGIT_SCALE)
+        self.image.value = png_bytes(self.current_digit(noise), scale=DIGIT_SCALE)
         if change is None or change["owner"] in (self.seed, self.sweep_code):
             self.sweep_image.value = png_bytes(self.sweep(noise), scale=2)
         self.redraw_ms.append((time.perf_counter() - start) * 1000)
@@ -156,9 +156,7 @@ class Explorer(widgets.VBox):
     def snapshot(self) -> bytes:
         """The current view as one PNG (for readers where widgets do not render)."""
         noise = self.painter.noise(self.seed.value)
-        styles = self.style_values() if self.styles else None
-        big = np.kron(self.painter.digits([self.label.value], styles, noise)[0],
-                      np.ones((4, 4), np.uint8))
+        big = np.kron(self.current_digit(noise), np.ones((4, 4), np.uint8))
         sweep = self.sweep(noise)
         height = max(big.shape[0], sweep.shape[0])
         pad = lambda a: np.pad(a, ((0, height - a.shape[0]), (0, 8)))  # noqa: E731
