@@ -189,20 +189,25 @@ class ACGAN(ConditionalGAN):
     """ACGAN: G draws from noise plus a one-hot *real* label; D judges real/fake and classifies.
 
     Defaults: noise_dim=62, D learning rate 2e-4, G 1e-3 (README, "Recipe notes").
+    fake_class_weight scales D's class loss on fakes (1 as in the paper; 0 trains D's class
+    head on real digits only, which doubled the speed at which G's digits became readable).
     """
 
     metric_names = ("d_loss", "g_loss", "class_loss", "d_real_acc", "d_fake_acc",
                     "class_acc_real", "class_acc_fake")
 
     def __init__(self, noise_dim: int = 62, num_classes: int = 10, class_weight: float = 1.0,
-                 use_bn: bool = True, dropout: float = 0.3, **kwargs):
+                 fake_class_weight: float = 1.0, use_bn: bool = True, dropout: float = 0.3,
+                 **kwargs):
         super().__init__(noise_dim=noise_dim, **kwargs)
         _require_int("num_classes", num_classes, minimum=2)
         _require_number("class_weight", class_weight, minimum=0.0)
+        _require_number("fake_class_weight", fake_class_weight, minimum=0.0)
         self.num_classes = self.num_labels = num_classes
-        self.class_weight = class_weight
+        self.class_weight, self.fake_class_weight = class_weight, fake_class_weight
         self._config = dict(noise_dim=noise_dim, num_classes=num_classes,
-                            class_weight=class_weight, use_bn=use_bn, dropout=dropout)
+                            class_weight=class_weight, fake_class_weight=fake_class_weight,
+                            use_bn=use_bn, dropout=dropout)
         self.generator = mnist_uni_gen_cnn(noise_dim + num_classes, name="acgan_generator")
         image = keras.Input((28, 28, 1))
         features = mnist_uni_disc_cnn(use_bn, dropout)(image)
@@ -237,7 +242,8 @@ class ACGAN(ConditionalGAN):
             class_fake = losses.category_cross_entropy(fake_labels, fake_cls)
             d_gan = losses.discriminator_loss(real_logit, fake_logit)
             g_gan = losses.generator_loss(fake_logit)
-            d_total = mean(d_gan + self.class_weight * (class_real + class_fake))
+            d_class = class_real + self.fake_class_weight * class_fake
+            d_total = mean(d_gan + self.class_weight * d_class)
             g_total = mean(g_gan + self.class_weight * class_fake)
         self._apply(tape, d_total, g_total)
         return self._report(

@@ -147,6 +147,26 @@ def test_bad_infogan_arguments(kwargs, message):
 def test_bad_acgan_arguments():
     with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
         ACGAN(num_classes=1)
+    with pytest.raises(ValueError, match="fake_class_weight"):
+        ACGAN(fake_class_weight=-1.0)
+
+
+def test_acgan_fake_class_weight_changes_only_ds_update_and_is_saved(tmp_path, digits):
+    """D's class loss on fakes is weighted by fake_class_weight; G's step does not depend on it."""
+    images, labels = gu.data.to_unit_range(digits[0][:32]), digits[1][:32]
+    weights = {}
+    for fcw in (0.0, 1.0):
+        keras.utils.set_random_seed(0)
+        model = ACGAN(noise_dim=8, fake_class_weight=fcw)
+        model.compile(run_eagerly=True)
+        model.train_on_batch(images, labels)
+        weights[fcw] = model
+    d0, d1 = (weights[w].discriminator.get_layer("class_logits").get_weights()[0] for w in (0.0, 1.0))
+    g0, g1 = (weights[w].generator.get_weights()[0] for w in (0.0, 1.0))
+    assert not np.allclose(d0, d1)
+    np.testing.assert_allclose(g0, g1)
+    restored = gu.load(weights[0.0].save(tmp_path / "acgan"))
+    assert restored.fake_class_weight == 0.0
 
 
 def test_bad_inputs_to_generate_recognize_and_fit():
