@@ -190,7 +190,7 @@ class ACGAN(ConditionalGAN):
 
     Defaults: noise_dim=62, D learning rate 2e-4, G 1e-3 (README, "Recipe notes").
     fake_class_weight scales D's class loss on fakes (1 as in the paper; 0 trains D's class
-    head on real digits only, which doubled the speed at which G's digits became readable).
+    head on real digits only: in one trial it reached in 30 epochs what 1 reaches in 60).
     """
 
     metric_names = ("d_loss", "g_loss", "class_loss", "d_real_acc", "d_fake_acc",

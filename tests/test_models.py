@@ -154,18 +154,17 @@ def test_bad_acgan_arguments():
 def test_acgan_fake_class_weight_changes_only_ds_update_and_is_saved(tmp_path, digits):
     """D's class loss on fakes is weighted by fake_class_weight; G's step does not depend on it."""
     images, labels = gu.data.to_unit_range(digits[0][:32]), digits[1][:32]
-    weights = {}
+    trained = {}
     for fcw in (0.0, 1.0):
         keras.utils.set_random_seed(0)
-        model = ACGAN(noise_dim=8, fake_class_weight=fcw)
-        model.compile(run_eagerly=True)
-        model.train_on_batch(images, labels)
-        weights[fcw] = model
-    d0, d1 = (weights[w].discriminator.get_layer("class_logits").get_weights()[0] for w in (0.0, 1.0))
-    g0, g1 = (weights[w].generator.get_weights()[0] for w in (0.0, 1.0))
+        trained[fcw] = ACGAN(noise_dim=8, fake_class_weight=fcw)
+        trained[fcw].compile(run_eagerly=True)
+        trained[fcw].train_on_batch(images, labels)
+    d0, d1 = (trained[w].discriminator.get_layer("class_logits").get_weights()[0] for w in (0.0, 1.0))
+    g0, g1 = (trained[w].generator.get_weights()[0] for w in (0.0, 1.0))
     assert not np.allclose(d0, d1)
     np.testing.assert_allclose(g0, g1)
-    restored = gu.load(weights[0.0].save(tmp_path / "acgan"))
+    restored = gu.load(trained[0.0].save(tmp_path / "acgan"))
     assert restored.fake_class_weight == 0.0
 
 
