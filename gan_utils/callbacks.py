@@ -28,12 +28,13 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if not self.frames:  # frame 0: the untrained generator, the start of the GIF
-            self._add_frame("start")
+            self.add_frame("start")
 
     def on_epoch_end(self, epoch, logs=None):
-        self._add_frame(f"epoch {len(self.frames)}")
+        self.add_frame(f"epoch {len(self.frames)}")
 
-    def _add_frame(self, caption: str) -> None:
+    def add_frame(self, caption: str) -> None:
+        """Draw the grid now and keep it (fit does this after every epoch)."""
         frame = sample_grid(self.model, self.n_cols, self.style_index, self.seed)
         self.frames.append(frame)
         if self.out_dir:

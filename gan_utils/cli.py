@@ -40,6 +40,8 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     history = model.fit(dataset, epochs=epochs, verbose=verbose,
                         callbacks=[grids, SafeCheckpoint(out)])
     seconds = time.perf_counter() - start
+    if model.ema_momentum:  # fit ended by putting G's averaged weights in place: show them last
+        grids.add_frame("averaged weights")
     training = {"command": "python -m gan_utils " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "",
                 "seed": seed, "epochs": len(history.history.get("d_loss", [])),
                 "batch_size": batch_size, "data": mnist.source,

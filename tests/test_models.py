@@ -149,6 +149,42 @@ def test_bad_acgan_arguments():
         ACGAN(num_classes=1)
     with pytest.raises(ValueError, match="fake_class_weight"):
         ACGAN(fake_class_weight=-1.0)
+    for bad in (1.0, -0.1, float("nan")):
+        with pytest.raises(ValueError, match="ema_momentum"):
+            ACGAN(ema_momentum=bad)
+
+
+def test_generator_average_replaces_g_after_fit_and_leaves_d_alone(tmp_path, digits):
+    """ema_momentum > 0: after fit, G holds its moving average; D trains exactly as without it."""
+    trained = {}
+    for momentum in (0.0, 0.9):
+        keras.utils.set_random_seed(0)
+        dataset = gu.make_dataset(*digits, batch_size=32, seed=0)  # a new one: same batch order
+        trained[momentum] = ACGAN(noise_dim=8, ema_momentum=momentum)
+        trained[momentum].compile()
+        trained[momentum].fit(dataset, epochs=1, steps_per_epoch=4, verbose=0)
+    plain, averaged = trained[0.0], trained[0.9]
+    assert not plain.g_optimizer.use_ema and averaged.g_optimizer.use_ema
+    for a, b in zip(plain.discriminator.get_weights(), averaged.discriminator.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    g_plain, g_avg = plain.generator.get_weights()[0], averaged.generator.get_weights()[0]
+    assert np.isfinite(g_avg).all() and not np.allclose(g_plain, g_avg)
+    restored = gu.load(averaged.save(tmp_path / "acgan"))
+    assert restored.ema_momentum == 0.9
+    np.testing.assert_array_equal(restored.generate(np.arange(10), seed=1),
+                                  averaged.generate(np.arange(10), seed=1))
+
+
+def test_a_broken_average_leaves_the_generator_as_it_was(digits):
+    model = ACGAN(noise_dim=8, ema_momentum=0.9)
+    model.compile()
+    before = [w.copy() for w in model.generator.get_weights()]
+    model.g_optimizer._model_variables_moving_average[0].assign(
+        np.full(before[0].shape, np.nan, np.float32))
+    assert model.use_average_generator() is False
+    for a, b in zip(before, model.generator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert InfoGAN(noise_dim=8).ema_momentum == 0.0  # InfoGAN's G is not averaged by default
 
 
 def test_acgan_fake_class_weight_changes_only_ds_update_and_is_saved(tmp_path, digits):
@@ -223,6 +259,12 @@ def test_trains_under_mirrored_strategy_on_two_cpu_devices():
         assert strategy.num_replicas_in_sync == 2
         assert all(np.isfinite(v[-1]) for v in history.values()), history
         assert not np.allclose(before, model.generator.get_weights()[0])
+        with strategy.scope():  # ACGAN averages G's weights (Keras' use_ema) under replicas too
+            acgan = gu.ACGAN(noise_dim=8)
+            acgan.compile()
+        y = gu.load_mnist("bundled", verbose=False).y_train[:128]
+        acgan.fit(gu.make_dataset(x, y, batch_size=32), epochs=1, verbose=0)
+        assert all(np.isfinite(w).all() for w in acgan.generator.get_weights())
         print("replicas", strategy.num_replicas_in_sync, "info_loss", round(history["info_loss"][-1], 3))
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
