@@ -5,7 +5,8 @@ The lesson lives in notebooks/; this package holds what every notebook reuses.
 
 from gan_utils import callbacks, evaluation, plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
-from gan_utils.data import Mnist, MnistDataError, load_idx, load_mnist, make_dataset
+from gan_utils.data import (Mnist, MnistDataError, load_idx, load_mnist, make_dataset,
+                            nearest_neighbours)
 from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load, load_pretrained, load_trained
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "load_idx",
     "load_mnist",
     "make_dataset",
+    "nearest_neighbours",
     "mnist_uni_disc_cnn",
     "mnist_uni_gen_cnn",
     "callbacks",

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from gan_utils import data
-from gan_utils.data import MnistDataError, load_idx, load_mnist, make_dataset, to_unit_range
+from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset,
+                            nearest_neighbours, to_unit_range)
 
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
@@ -239,6 +240,31 @@ def test_make_dataset_without_labels_and_bad_arguments():
         make_dataset(x.astype(np.float32))
     with pytest.raises(MnistDataError, match="9 labels for 10 images"):
         make_dataset(x, np.zeros(9, int))
+
+
+def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit():
+    mnist = load_mnist("bundled", verbose=False)
+    x, y = mnist.x_train[::5], mnist.y_train[::5]  # 1,000 digits, 100 of each (sorted by label)
+    found = nearest_neighbours(x, k=5)
+    assert found.shape == (1000, 5) and found.dtype == np.int32
+    assert not (found == np.arange(1000)[:, None]).any()  # never itself
+    assert (y[found] == y[:, None]).mean() > 0.85  # no labels used, yet mostly the same digit
+    assert nearest_neighbours(np.concatenate([x[:50], x[7:8]]), k=1)[7, 0] == 50  # its copy
+    with pytest.raises(ValueError, match="k must be an integer from 1 to 49"):
+        nearest_neighbours(x[:50], k=50)
+
+
+def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike():
+    mnist = load_mnist("bundled", verbose=False)
+    x, y = mnist.x_train[::10], mnist.y_train[::10]  # 500 digits, 50 of each
+    batch, labels = next(iter(make_dataset(x, y, batch_size=100, neighbours=3, seed=0)))
+    images, partners = batch["images"].numpy(), batch["neighbours"].numpy()
+    assert images.shape == partners.shape == (100, 28, 28, 1) and labels.shape == (100,)
+    assert images.min() == -1.0 and images.max() == 1.0
+    assert not np.array_equal(images, partners)
+    index = {to_unit_range(x)[i].tobytes(): i for i in range(len(x))}
+    partner_labels = y[[index[p.tobytes()] for p in partners]]
+    assert (partner_labels == labels.numpy()).mean() > 0.8
 
 
 def test_to_unit_range_matches_the_pipeline():
