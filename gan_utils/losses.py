@@ -42,14 +42,21 @@ def gaussian_nll(x: tf.Tensor, mean: tf.Tensor, log_std: tf.Tensor | float = 0.0
     return tf.reduce_sum(0.5 * tf.square(z) + log_std + 0.5 * LOG_2PI, axis=-1)
 
 
-def cluster_entropy_gap(logits: tf.Tensor, marginal_weight: float = 1.0) -> tf.Tensor:
-    """H(c|x) - w H(c) of Q's categories on a batch of real images (a scalar; lower is better).
+def cluster_entropy_gap(logits: tf.Tensor, marginal_weight: float = 1.0,
+                        confidence_weight: float = 1.0) -> tf.Tensor:
+    """a H(c|x) - w H(c) of Q's categories on a batch of real images (a scalar; lower is better).
 
-    Low conditional entropy: Q is sure which category each real digit belongs to. High
-    marginal entropy: the batch spreads evenly over all categories. Needs no labels.
+    Low conditional entropy (weight a = confidence_weight): Q is sure which category each real
+    digit belongs to. High marginal entropy (weight w = marginal_weight): the batch spreads
+    evenly over all categories. Needs no labels.
     """
     log_p = tf.nn.log_softmax(logits)
     conditional = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
     marginal_p = tf.reduce_mean(tf.exp(log_p), axis=0)
     marginal = -tf.reduce_sum(marginal_p * tf.math.log(marginal_p + 1e-8))
-    return conditional - marginal_weight * marginal
+    return confidence_weight * conditional - marginal_weight * marginal
+
+
+def category_agreement(logits_a: tf.Tensor, logits_b: tf.Tensor) -> tf.Tensor:
+    """P(same category) for two images read independently by Q: sum_c p_a(c) p_b(c), per example (n,)."""
+    return tf.reduce_sum(tf.nn.softmax(logits_a) * tf.nn.softmax(logits_b), axis=-1)

@@ -37,7 +37,7 @@ def test_sample_grid_shapes_rows_by_columns():
 def test_grid_frames_per_epoch_saved_and_made_into_a_gif(tmp_path, digits):
     model = small()
     grids = SampleGrid(n_cols=5, out_dir=tmp_path / "grids")
-    model.fit(gu.make_dataset(digits[0], batch_size=64), epochs=2, verbose=0, callbacks=[grids])
+    model.fit(gu.make_dataset(digits[0], batch_size=64, neighbours=5), epochs=2, verbose=0, callbacks=[grids])
     assert len(grids.frames) == 3  # untrained start + 2 epochs
     assert not np.array_equal(grids.frames[0], grids.frames[-1])  # training changed the drawing
     assert sorted(p.name for p in (tmp_path / "grids").iterdir()) == [
@@ -50,7 +50,7 @@ def test_grid_frames_per_epoch_saved_and_made_into_a_gif(tmp_path, digits):
 
 def test_checkpoint_restores_the_last_good_weights_after_nan(tmp_path, digits, capsys):
     model = small()
-    data = gu.make_dataset(digits[0], batch_size=64)
+    data = gu.make_dataset(digits[0], batch_size=64, neighbours=5)
     checkpoint = SafeCheckpoint(tmp_path / "ckpt")
     model.fit(data, epochs=1, verbose=0, callbacks=[checkpoint])
     good = model.generate([3], seed=0)
@@ -72,7 +72,7 @@ def test_interrupting_fit_keeps_the_weights_trained_so_far(tmp_path, digits):
     model = small()
     before = model.generator.get_weights()[0].copy()
     with pytest.raises(KeyboardInterrupt):
-        model.fit(gu.make_dataset(digits[0], batch_size=32), epochs=5, verbose=0,
+        model.fit(gu.make_dataset(digits[0], batch_size=32, neighbours=5), epochs=5, verbose=0,
                   callbacks=[Interrupt()])
     assert not np.allclose(before, model.generator.get_weights()[0])
     model.save(tmp_path / "after_interrupt")
@@ -112,7 +112,7 @@ def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypa
     write_idx(tmp_path / "t10k-images-idx3-ubyte", x[:100])
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:100])
     model = small()
-    model.fit(gu.make_dataset(x, batch_size=64), epochs=1, verbose=0)
+    model.fit(gu.make_dataset(x, batch_size=64, neighbours=5), epochs=1, verbose=0)
     model.save(tmp_path / "info")
     import functools
 

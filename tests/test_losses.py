@@ -47,3 +47,19 @@ def test_cluster_entropy_gap_rewards_confident_balanced_categories():
     assert losses.cluster_entropy_gap(confident_balanced).numpy() == pytest.approx(-math.log(4), abs=1e-4)
     assert losses.cluster_entropy_gap(confident_collapsed).numpy() == pytest.approx(0.0, abs=1e-4)
     assert losses.cluster_entropy_gap(unsure).numpy() == pytest.approx(0.0, abs=1e-4)
+
+
+def test_cluster_entropy_gap_without_confidence_only_rewards_balance():
+    """confidence_weight=0 (the default recipe): an unsure but balanced batch already scores best."""
+    unsure = tf.zeros((4, 4))
+    collapsed = tf.constant(np.tile([[30.0, 0, 0, 0]], (4, 1)))
+    gap = losses.cluster_entropy_gap(unsure, marginal_weight=2.0, confidence_weight=0.0)
+    assert gap.numpy() == pytest.approx(-2 * math.log(4), abs=1e-4)
+    assert losses.cluster_entropy_gap(collapsed, 2.0, 0.0).numpy() == pytest.approx(0.0, abs=1e-4)
+
+
+def test_category_agreement_is_the_chance_two_readings_match():
+    a = tf.constant([[math.log(3.0), 0.0], [0.0, 0.0]])  # p = (0.75, 0.25), then (0.5, 0.5)
+    b = tf.constant([[0.0, math.log(3.0)], [30.0, 0.0]])  # p = (0.25, 0.75), then (1, 0)
+    np.testing.assert_allclose(losses.category_agreement(a, b).numpy(),
+                               [0.75 * 0.25 + 0.25 * 0.75, 0.5], rtol=1e-5)

@@ -94,7 +94,8 @@ def test_acgan_learns_the_real_labels_on_a_tiny_batch(digits):
 
 def test_fit_on_the_pipeline_reports_every_metric(digits):
     model = small_infogan()
-    history = model.fit(gu.make_dataset(digits[0], batch_size=32), epochs=2, verbose=0).history
+    data = gu.make_dataset(digits[0], batch_size=32, neighbours=5)
+    history = model.fit(data, epochs=2, verbose=0).history
     assert set(history) == set(InfoGAN.metric_names)
     assert len(history["d_loss"]) == 2
 
@@ -104,7 +105,8 @@ def test_save_load_round_trip_gives_identical_images(tmp_path, model_class, digi
     keras.utils.set_random_seed(0)
     model = model_class(noise_dim=8)
     model.compile()
-    model.fit(gu.make_dataset(*digits, batch_size=64), epochs=1, verbose=0)
+    neighbours = 5 if model_class is InfoGAN else 0  # InfoGAN's neighbour term needs them
+    model.fit(gu.make_dataset(*digits, batch_size=64, neighbours=neighbours), epochs=1, verbose=0)
     model.save(tmp_path / "ckpt")
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
         "config.json", "discriminator.weights.h5", "generator.weights.h5"]
@@ -216,6 +218,10 @@ def test_bad_inputs_to_generate_recognize_and_fit():
         model.recognize(np.zeros((2, 28, 28), np.uint8))
     with pytest.raises(ValueError, match=r"expected batches of images \(batch, 28, 28, 1\)"):
         model.train_on_batch(np.zeros((4, 32, 32, 1), np.float32))
+    plain_digits = gu.make_dataset(np.zeros((8, 28, 28), np.uint8), batch_size=4)
+    with pytest.raises(ValueError, match=r"make_dataset\(images, neighbours=5\)"):
+        model.fit(plain_digits, epochs=1, verbose=0)
+    InfoGAN(noise_dim=8, neighbour_weight=0).compile()  # the way out the message names
 
 
 def test_bad_checkpoints(tmp_path):
@@ -255,7 +261,8 @@ def test_trains_under_mirrored_strategy_on_two_cpu_devices():
             model.compile()
         before = model.generator.get_weights()[0].copy()
         x = gu.load_mnist("bundled", verbose=False).x_train[:128]
-        history = model.fit(gu.make_dataset(x, batch_size=32), epochs=1, verbose=0).history
+        data = gu.make_dataset(x, batch_size=32, neighbours=5)  # dict batches, split per replica
+        history = model.fit(data, epochs=1, verbose=0).history
         assert strategy.num_replicas_in_sync == 2
         assert all(np.isfinite(v[-1]) for v in history.values()), history
         assert not np.allclose(before, model.generator.get_weights()[0])
