@@ -106,13 +106,15 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 64,
-                 shuffle: bool = True, seed: int | None = None, neighbours: int = 0):
+                 shuffle: bool = True, seed: int | None = None,
+                 neighbours: int | np.ndarray = 0):
     """A tf.data pipeline of float32 images (b, 28, 28, 1) in [-1, 1] (and int32 labels).
 
     Scaled once and cached, reshuffled every epoch, batched (incomplete last batch dropped,
     so every step sees the same shape) and prefetched. With neighbours=k, each batch is a
     dict {"images", "neighbours"}: beside each digit, one of the k digits that look most
-    like it (nearest_neighbours), drawn afresh each epoch, for InfoGAN's neighbour term.
+    like it (nearest_neighbours), drawn afresh each epoch, for InfoGAN's neighbour term;
+    neighbours may also be the (n, k) array that nearest_neighbours returned, to reuse it.
     """
     import tensorflow as tf
 
@@ -123,8 +125,9 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     if batch_size > len(images):
         raise ValueError(f"batch_size {batch_size} is larger than the {len(images)} images.")
-    if neighbours:
-        return _neighbour_dataset(images, labels, batch_size, shuffle, seed, neighbours)
+    if isinstance(neighbours, np.ndarray) or neighbours:
+        table = _neighbour_table(neighbours, images)
+        return _neighbour_dataset(images, labels, batch_size, shuffle, seed, table)
 
     def scale(x):
         return tf.cast(x[..., None], tf.float32) / 127.5 - 1.0
@@ -167,11 +170,24 @@ def nearest_neighbours(images: np.ndarray, k: int = 5, blur: float = 1.0) -> np.
     return found
 
 
-def _neighbour_dataset(images, labels, batch_size, shuffle, seed, k):
+def _neighbour_table(neighbours, images: np.ndarray) -> np.ndarray:
+    """make_dataset's neighbours argument (k, or nearest_neighbours' array) as an (n, k) table."""
+    if isinstance(neighbours, (int, np.integer)) and not isinstance(neighbours, bool):
+        return nearest_neighbours(images, neighbours)
+    table, count = np.asarray(neighbours), len(images)
+    if table.ndim != 2 or len(table) != count or not np.issubdtype(table.dtype, np.integer) \
+            or table.size == 0 or table.min() < 0 or table.max() >= count:
+        raise ValueError(f"neighbours: a number k, or an (n, k) array of indices into the {count} "
+                         f"images (what nearest_neighbours returns), got {neighbours!r:.80}.")
+    return table.astype(np.int32)
+
+
+def _neighbour_dataset(images, labels, batch_size, shuffle, seed, table):
     """make_dataset's batches as {"images", "neighbours"} dicts (see make_dataset)."""
     import tensorflow as tf
 
-    table = tf.constant(nearest_neighbours(images, k))
+    k = table.shape[1]
+    table = tf.constant(table)
     pixels = tf.constant(images)
     label_table = None if labels is None else tf.constant(labels.astype(np.int32))
 

@@ -265,6 +265,13 @@ def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike():
     index = {to_unit_range(x)[i].tobytes(): i for i in range(len(x))}
     partner_labels = y[[index[p.tobytes()] for p in partners]]
     assert (partner_labels == labels.numpy()).mean() > 0.8
+    table = nearest_neighbours(x, k=2)  # computed once, reused: the same pairs are possible
+    batch = next(iter(make_dataset(x, batch_size=50, neighbours=table)))
+    assert batch["neighbours"].shape == (50, 28, 28, 1)
+    with pytest.raises(ValueError, match=r"an \(n, k\) array of indices into the 500 images"):
+        make_dataset(x, batch_size=50, neighbours=table[:10])
+    with pytest.raises(ValueError, match="array of indices"):
+        make_dataset(x, batch_size=50, neighbours=table + 500)
 
 
 def test_to_unit_range_matches_the_pipeline():
