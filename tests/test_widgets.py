@@ -74,9 +74,9 @@ def test_digit_selector_draws_the_selected_digit(infogan):
         np.testing.assert_allclose(gu.plots.to_uint8(same)[0].astype(int),  # what digits= draws,
                                    gu.plots.to_uint8(drawn[-1][None])[0], atol=2)  # up to rounding
     read = classify_digits(np.stack(drawn))
-    # the shipped InfoGAN's generate(digits=d) reads as d for 80% of 10,000 digits (MODEL_CARD);
+    # the shipped InfoGAN's generate(digits=d) reads as d for 98% of 10,000 digits (MODEL_CARD);
     # far above the 10% of an unaligned or wrongly aligned selector
-    assert np.mean(read == np.array(wanted)) >= 0.7
+    assert np.mean(read == np.array(wanted)) >= 0.9
 
 
 def test_unaligned_infogan_offers_categories(infogan):
