@@ -317,8 +317,8 @@ class InfoGAN(ConditionalGAN):
                  style_weight: float = 0.5, learn_style_std: bool = False,
                  q_hidden: int = 128, shared_dense: int = 0, cluster_weight: float = 1.0,
                  marginal_weight: float = 2.0, confidence_weight: float = 0.0,
-                 consistency_weight: float = 3.0, neighbour_weight: float = 1.0, use_bn: bool = True, dropout: float = 0.3,
-                 **kwargs):
+                 consistency_weight: float = 3.0, neighbour_weight: float = 1.0,
+                 use_bn: bool = True, dropout: float = 0.3, **kwargs):
         super().__init__(noise_dim=noise_dim, **kwargs)
         _require_int("num_categories", num_categories, minimum=2)
         _require_int("num_styles", num_styles, minimum=0)
@@ -525,6 +525,8 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> Condit
     expected = expect.__name__ if isinstance(expect, type) else expect
     if expected and expected != name:
         raise CheckpointError(f"{dirpath} holds a {name} checkpoint, not {expected}.")
+    if name == "InfoGAN":  # saved before these knobs existed: the recipe they were trained with
+        config = {"confidence_weight": 1.0, "neighbour_weight": 0.0, **config}
     model = MODELS[name](**config)
     for part, filename in zip((model.generator, model.discriminator), _WEIGHT_FILES):
         path = dirpath / filename

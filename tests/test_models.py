@@ -299,6 +299,16 @@ def test_shipped_checkpoints_are_small_aligned_and_named():
     assert len(infogan.style_names) == infogan.num_styles
 
 
+def test_checkpoint_from_before_the_neighbour_term_keeps_its_recipe(tmp_path):
+    small_infogan().save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "config.json").read_text())
+    for knob in ("confidence_weight", "neighbour_weight"):  # what older checkpoints lack
+        del meta["config"][knob]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
+    old = load(tmp_path / "old")
+    assert (old.confidence_weight, old.neighbour_weight) == (1.0, 0.0)
+
+
 def test_half_precision_checkpoint_is_half_the_size_and_draws_the_same(tmp_path):
     model = small_infogan()
     model.save(tmp_path / "full")
