@@ -160,11 +160,11 @@ def nearest_neighbours(images: np.ndarray, k: int = 5, blur: float = 1.0) -> np.
     features = features.reshape(len(images), -1)
     features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-6)
     found = np.empty((len(images), k), np.int32)
-    for start in range(0, len(images), 2048):  # 2,048 rows at a time: memory stays small
-        rows = slice(start, start + 2048)
+    for start in range(0, len(images), 1024):  # 1,024 rows at a time: memory stays small
+        rows = slice(start, start + 1024)
         similarity = features[rows] @ features.T
         similarity[np.arange(similarity.shape[0]), np.arange(len(images))[rows]] = -np.inf
-        top = np.argpartition(-similarity, k, axis=1)[:, :k]
+        top = np.argpartition(similarity, -k, axis=1)[:, -k:]
         order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1)
         found[rows] = np.take_along_axis(top, order, axis=1)
     return found

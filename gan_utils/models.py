@@ -442,9 +442,9 @@ class InfoGAN(ConditionalGAN):
 
     def fit(self, x=None, *args, **kwargs):
         """keras.Model.fit, checking first that the data carries what the neighbour term needs."""
-        if self.neighbour_weight and isinstance(x, tf.data.Dataset):
-            spec = x.element_spec
-            spec = spec[0] if isinstance(spec, tuple) else spec
+        if self.neighbour_weight:
+            spec = x.element_spec if isinstance(x, tf.data.Dataset) else x
+            spec = spec[0] if isinstance(spec, tuple) else spec  # (images, labels): labels unused
             if not (isinstance(spec, dict) and "neighbours" in spec):
                 raise ValueError(
                     f"InfoGAN(neighbour_weight={self.neighbour_weight}) needs each digit's look-alike "

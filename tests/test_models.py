@@ -221,6 +221,8 @@ def test_bad_inputs_to_generate_recognize_and_fit():
     plain_digits = gu.make_dataset(np.zeros((8, 28, 28), np.uint8), batch_size=4)
     with pytest.raises(ValueError, match=r"make_dataset\(images, neighbours=5\)"):
         model.fit(plain_digits, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="needs each digit's look-alike neighbours"):
+        model.fit(np.zeros((8, 28, 28, 1), np.float32), epochs=1, verbose=0)  # arrays too
     InfoGAN(noise_dim=8, neighbour_weight=0).compile()  # the way out the message names
 
 
