@@ -87,10 +87,11 @@ def main(argv: list[str] | None = None) -> None:
     mnist = load_mnist("bundled", verbose=False)
     dataset = make_dataset(mnist.x_train, batch_size=args.batch_size, seed=0).repeat()
     batches, bs = iter(dataset), args.batch_size
-    recipe_batches = iter(make_dataset(mnist.x_train, batch_size=bs, seed=0, neighbours=5).repeat())
 
     plain = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)  # the paper's losses
     ours, reference, recipe = InfoGAN(**plain), InfoGAN(**plain), InfoGAN()
+    recipe_batches = iter(make_dataset(mnist.x_train, batch_size=bs, seed=0,
+                                       neighbours=recipe.data_neighbours).repeat())
     for model in (ours, reference, recipe):
         model.compile()
     ours_step = tf.function(ours.train_step)  # the step fit() compiles

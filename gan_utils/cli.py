@@ -34,9 +34,8 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     model = ACGAN() if kind == "acgan" else InfoGAN()
     model.compile()
     labels = mnist.y_train if kind == "acgan" else None  # InfoGAN never sees a label
-    neighbours = 5 if getattr(model, "neighbour_weight", 0) else 0  # InfoGAN's look-alike pairs
     dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed,
-                           neighbours=neighbours)
+                           neighbours=model.data_neighbours)  # InfoGAN's look-alike pairs
     grids = SampleGrid(seed=seed)
     start = time.perf_counter()
     history = model.fit(dataset, epochs=epochs, verbose=verbose,

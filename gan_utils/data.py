@@ -129,14 +129,11 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
         table = _neighbour_table(neighbours, images)
         return _neighbour_dataset(images, labels, batch_size, shuffle, seed, table)
 
-    def scale(x):
-        return tf.cast(x[..., None], tf.float32) / 127.5 - 1.0
-
     if labels is None:
-        ds = tf.data.Dataset.from_tensor_slices(images).map(scale)
+        ds = tf.data.Dataset.from_tensor_slices(images).map(_scale)
     else:
         ds = tf.data.Dataset.from_tensor_slices((images, labels.astype(np.int32)))
-        ds = ds.map(lambda x, y: (scale(x), y))
+        ds = ds.map(lambda x, y: (_scale(x), y))
     ds = ds.cache()
     if shuffle:
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
@@ -195,8 +192,8 @@ def _neighbour_dataset(images, labels, batch_size, shuffle, seed, table):
         index = tf.cast(index, tf.int32)
         pick = tf.random.uniform(tf.shape(index), 0, k, dtype=tf.int32)
         partner = tf.gather(tf.gather(table, index), pick, batch_dims=1)
-        pair = {"images": tf.gather(pixels, index), "neighbours": tf.gather(pixels, partner)}
-        pair = {name: tf.cast(x[..., None], tf.float32) / 127.5 - 1.0 for name, x in pair.items()}
+        pair = {"images": _scale(tf.gather(pixels, index)),
+                "neighbours": _scale(tf.gather(pixels, partner))}
         return pair if label_table is None else (pair, tf.gather(label_table, index))
 
     ds = tf.data.Dataset.range(len(images))
@@ -204,6 +201,13 @@ def _neighbour_dataset(images, labels, batch_size, shuffle, seed, table):
         ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=True).map(gather)
     return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _scale(pixels):
+    """uint8 tensors (..., 28, 28) to float32 (..., 28, 28, 1) in [-1, 1], inside the pipeline."""
+    import tensorflow as tf
+
+    return tf.cast(pixels[..., None], tf.float32) / 127.5 - 1.0
 
 
 def to_unit_range(images: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
 
 CHECKPOINT_FORMAT = "gan_utils.checkpoint/1"
 _WEIGHT_FILES = ("generator.weights.h5", "discriminator.weights.h5")
+LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 look-alikes
 
 
 class CheckpointError(ValueError):
@@ -37,6 +38,7 @@ class ConditionalGAN(keras.Model):
     """What ACGAN and InfoGAN share: code sampling, generation, metrics, save and load."""
 
     metric_names: tuple[str, ...] = ()
+    data_neighbours = 0  # look-alikes per digit that make_dataset must pair for this model
     # D 2e-4 / G 1e-3 as the InfoGAN paper; G at 2e-4 left ACGAN's digits half-formed
     default_learning_rates = {"d": 2e-4, "g": 1e-3}
     num_labels: int
@@ -440,6 +442,11 @@ class InfoGAN(ConditionalGAN):
         style_nll = losses.gaussian_nll(styles, style_mean, log_std[0] if log_std else 0.0)
         return self.category_weight * cat_ce + self.style_weight * style_nll, cat_ce, style_nll
 
+    @property
+    def data_neighbours(self) -> int:
+        """make_dataset(..., neighbours=model.data_neighbours) feeds this model's neighbour term."""
+        return LOOK_ALIKES if self.neighbour_weight else 0
+
     def fit(self, x=None, *args, **kwargs):
         """keras.Model.fit, checking first that the data carries what the neighbour term needs."""
         if self.neighbour_weight:
@@ -448,8 +455,8 @@ class InfoGAN(ConditionalGAN):
             if not (isinstance(spec, dict) and "neighbours" in spec):
                 raise ValueError(
                     f"InfoGAN(neighbour_weight={self.neighbour_weight}) needs each digit's look-alike "
-                    "neighbours: build the data with gan_utils.make_dataset(images, "
-                    "neighbours=5), or use InfoGAN(neighbour_weight=0).")
+                    f"neighbours: build the data with gan_utils.make_dataset(images, "
+                    f"neighbours={LOOK_ALIKES}), or use InfoGAN(neighbour_weight=0).")
         return super().fit(x, *args, **kwargs)
 
     def train_step(self, data):

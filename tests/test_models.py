@@ -105,8 +105,8 @@ def test_save_load_round_trip_gives_identical_images(tmp_path, model_class, digi
     keras.utils.set_random_seed(0)
     model = model_class(noise_dim=8)
     model.compile()
-    neighbours = 5 if model_class is InfoGAN else 0  # InfoGAN's neighbour term needs them
-    model.fit(gu.make_dataset(*digits, batch_size=64, neighbours=neighbours), epochs=1, verbose=0)
+    data = gu.make_dataset(*digits, batch_size=64, neighbours=model.data_neighbours)
+    model.fit(data, epochs=1, verbose=0)
     model.save(tmp_path / "ckpt")
     assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
         "config.json", "discriminator.weights.h5", "generator.weights.h5"]
@@ -224,6 +224,8 @@ def test_bad_inputs_to_generate_recognize_and_fit():
     with pytest.raises(ValueError, match="needs each digit's look-alike neighbours"):
         model.fit(np.zeros((8, 28, 28, 1), np.float32), epochs=1, verbose=0)  # arrays too
     InfoGAN(noise_dim=8, neighbour_weight=0).compile()  # the way out the message names
+    assert (model.data_neighbours, InfoGAN(neighbour_weight=0).data_neighbours) == (5, 0)
+    assert ACGAN().data_neighbours == 0
 
 
 def test_bad_checkpoints(tmp_path):
