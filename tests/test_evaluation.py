@@ -101,6 +101,19 @@ def test_diversity_is_zero_for_a_collapsed_label_and_positive_otherwise():
     assert varied == pytest.approx(4.0, rel=0.25)  # E|x - y| for 8-d unit normals ~ sqrt(16)
 
 
+def test_collapse_notes_hold_each_label_to_its_own_digit():
+    real = [12.0, 7.0] + [14.0] * 8  # real 1s vary about half as much as other digits
+    # A 1 as varied as real 1s is fine, though below half the average of all digits (~13).
+    assert gu.evaluation.collapse_notes([12.0, 6.8], real, {0: 0, 1: 1}) == []
+    notes = gu.evaluation.collapse_notes([12.0, 3.0], real, {0: 0, 1: 1})
+    assert notes == ["label 1 may have collapsed (diversity 3.00 vs 7.00 for real 1s)"]
+    # InfoGAN: category 0 stands for digit 1 and category 1 for digit 0.
+    assert gu.evaluation.collapse_notes([3.0, 12.0], real, {0: 1, 1: 0}) == [
+        "label 0 may have collapsed (diversity 3.00 vs 7.00 for real 1s)"]
+    # No digit for a label: held to the average of all digits.
+    assert gu.evaluation.collapse_notes([6.0], real, {})[0].endswith("vs 13.10 for real digits)")
+
+
 def infogan_report(**overrides) -> dict:
     report = {"model": "InfoGAN", "n_test": 100, "split": "training", "fid": 20.0,
               "diversity": [10.0, 2.0], "diversity_real": 12.0, "category_accuracy": 0.8,
