@@ -206,6 +206,27 @@ def test_acgan_fake_class_weight_changes_only_ds_update_and_is_saved(tmp_path, d
     assert restored.fake_class_weight == 0.0
 
 
+def test_acgan_moved_reals_teach_the_class_head_not_g_and_are_saved(tmp_path, digits):
+    """move_real_for_class changes what D's class head reads; G's first step is the same."""
+    images, labels = gu.data.to_unit_range(digits[0][:32]), digits[1][:32]
+    trained = {}
+    for moved in (False, True):
+        keras.utils.set_random_seed(0)
+        trained[moved] = ACGAN(noise_dim=8, move_real_for_class=moved)
+        trained[moved].compile(run_eagerly=True)
+        trained[moved].train_on_batch(images, labels)
+    d_off, d_on = (trained[m].discriminator.get_layer("class_logits").get_weights()[0]
+                   for m in (False, True))
+    assert not np.allclose(d_off, d_on)
+    for g_off, g_on in zip(trained[False].generator.get_weights(), trained[True].generator.get_weights()):
+        np.testing.assert_allclose(g_off, g_on)
+    moved = trained[True].augment(images, training=True).numpy()
+    assert moved.shape == images.shape and not np.allclose(moved, images)
+    assert moved.min() >= -1.0 - 1e-6 and moved.max() <= 1.0 + 1e-6  # border filled with background
+    assert gu.load(trained[True].save(tmp_path / "acgan")).move_real_for_class is True
+    assert ACGAN().move_real_for_class is True  # the default recipe
+
+
 def test_bad_inputs_to_generate_recognize_and_fit():
     model = small_infogan()
     with pytest.raises(ValueError, match="labels must be in 0..9"):
@@ -311,6 +332,14 @@ def test_checkpoint_from_before_the_neighbour_term_keeps_its_recipe(tmp_path):
     (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
     old = load(tmp_path / "old")
     assert (old.confidence_weight, old.neighbour_weight) == (1.0, 0.0)
+
+
+def test_acgan_checkpoint_from_before_moved_reals_keeps_its_recipe(tmp_path):
+    ACGAN(noise_dim=8).save(tmp_path / "old")
+    meta = json.loads((tmp_path / "old" / "config.json").read_text())
+    del meta["config"]["move_real_for_class"]  # what older checkpoints lack
+    (tmp_path / "old" / "config.json").write_text(json.dumps(meta))
+    assert load(tmp_path / "old").move_real_for_class is False
 
 
 def test_half_precision_checkpoint_is_half_the_size_and_draws_the_same(tmp_path):
