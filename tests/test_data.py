@@ -3,6 +3,7 @@
 import gzip
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -257,14 +258,17 @@ def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit():
 def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike():
     mnist = load_mnist("bundled", verbose=False)
     x, y = mnist.x_train[::10], mnist.y_train[::10]  # 500 digits, 50 of each
-    batch, labels = next(iter(make_dataset(x, y, batch_size=100, neighbours=3, seed=0)))
+    keras.utils.set_random_seed(0)  # which of the 3 look-alikes is drawn
+    # One batch holds the whole epoch: each digit once, so the share below is not a small sample.
+    batch, labels = next(iter(make_dataset(x, y, batch_size=500, neighbours=3, seed=0)))
     images, partners = batch["images"].numpy(), batch["neighbours"].numpy()
-    assert images.shape == partners.shape == (100, 28, 28, 1) and labels.shape == (100,)
+    assert images.shape == partners.shape == (500, 28, 28, 1) and labels.shape == (500,)
     assert images.min() == -1.0 and images.max() == 1.0
     assert not np.array_equal(images, partners)
     index = {to_unit_range(x)[i].tobytes(): i for i in range(len(x))}
     partner_labels = y[[index[p.tobytes()] for p in partners]]
-    assert (partner_labels == labels.numpy()).mean() > 0.8
+    # 84% of these look-alikes are the same digit (chance: 10%); one epoch's draw varies by ~2%.
+    assert (partner_labels == labels.numpy()).mean() > 0.75
     table = nearest_neighbours(x, k=2)  # computed once, reused: the same pairs are possible
     batch = next(iter(make_dataset(x, batch_size=50, neighbours=table)))
     assert batch["neighbours"].shape == (50, 28, 28, 1)
