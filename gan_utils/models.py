@@ -237,9 +237,11 @@ class ACGAN(ConditionalGAN):
         _require_int("num_classes", num_classes, minimum=2)
         _require_number("class_weight", class_weight, minimum=0.0)
         _require_number("fake_class_weight", fake_class_weight, minimum=0.0)
+        _require_bool("move_real_for_class", move_real_for_class)
+        _require_bool("use_bn", use_bn)
         self.num_classes = self.num_labels = num_classes
         self.class_weight, self.fake_class_weight = class_weight, fake_class_weight
-        self.move_real_for_class = bool(move_real_for_class)
+        self.move_real_for_class = move_real_for_class
         self._config = dict(noise_dim=noise_dim, num_classes=num_classes,
                             class_weight=class_weight, fake_class_weight=fake_class_weight,
                             move_real_for_class=self.move_real_for_class,
@@ -344,6 +346,8 @@ class InfoGAN(ConditionalGAN):
         _require_number("confidence_weight", confidence_weight, minimum=0.0)
         _require_int("q_hidden", q_hidden, minimum=0)
         _require_int("shared_dense", shared_dense, minimum=0)
+        _require_bool("learn_style_std", learn_style_std)
+        _require_bool("use_bn", use_bn)
         self.num_categories = self.num_labels = num_categories
         self.num_styles, self.style_range = num_styles, float(style_range)
         self.category_weight, self.style_weight = category_weight, style_weight
@@ -646,6 +650,11 @@ def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
 def _require_int(name: str, value, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+
+
+def _require_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}.")
 
 
 def _require_number(name: str, value, minimum: float, strict: bool = False) -> None:

@@ -151,6 +151,10 @@ def test_bad_acgan_arguments():
         ACGAN(num_classes=1)
     with pytest.raises(ValueError, match="fake_class_weight"):
         ACGAN(fake_class_weight=-1.0)
+    with pytest.raises(ValueError, match="move_real_for_class must be True or False, got 'False'"):
+        ACGAN(move_real_for_class="False")  # a string from a config file would read as True
+    with pytest.raises(ValueError, match="learn_style_std must be True or False"):
+        InfoGAN(learn_style_std=1)
     for bad in (1.0, -0.1, float("nan")):
         with pytest.raises(ValueError, match="ema_momentum"):
             ACGAN(ema_momentum=bad)
