@@ -520,6 +520,9 @@ class InfoGAN(ConditionalGAN):
 # --------------------------------------------------------------------------- loading
 
 MODELS = {"ACGAN": ACGAN, "InfoGAN": InfoGAN}
+# Checkpoints saved before these knobs existed load with the recipe they were trained with.
+_BEFORE_NEWER_KNOBS = {"ACGAN": {"move_real_for_class": False},
+                       "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0}}
 
 
 def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> ConditionalGAN:
@@ -541,12 +544,7 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> Condit
     expected = expect.__name__ if isinstance(expect, type) else expect
     if expected and expected != name:
         raise CheckpointError(f"{dirpath} holds a {name} checkpoint, not {expected}.")
-    # Saved before these knobs existed: load with the recipe they were trained with.
-    if name == "InfoGAN":
-        config = {"confidence_weight": 1.0, "neighbour_weight": 0.0, **config}
-    if name == "ACGAN":
-        config = {"move_real_for_class": False, **config}
-    model = MODELS[name](**config)
+    model = MODELS[name](**{**_BEFORE_NEWER_KNOBS[name], **config})
     for part, filename in zip((model.generator, model.discriminator), _WEIGHT_FILES):
         path = dirpath / filename
         if not path.is_file():
