@@ -11,13 +11,18 @@ from pathlib import Path
 
 from PIL import Image
 
-# ACGAN still improved from 30 to 40 epochs; InfoGAN's recipe runs ~3 steps/s: 45 epochs ~ 19 min
+# ACGAN still improved from 30 to 40 epochs; InfoGAN's categories settle by ~30 epochs, but its
+# FID and slant code keep improving to 45 (README, "Why 45 epochs": tools/epoch_curve.py)
 DEFAULT_EPOCHS = {"acgan": 60, "infogan": 45}
 
 
 def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: str,
-          verbose: int = 2) -> dict:
-    """Train one model from scratch; write checkpoint, grid.png, training.gif, history.json."""
+          verbose: int = 2, callbacks: tuple = (), command: str = "") -> dict:
+    """Train one model from scratch; write checkpoint, grid.png, training.gif, history.json.
+
+    callbacks are extra Keras callbacks (e.g. a probe that reads the model between epochs);
+    command is the shell command to record in config.json, so the checkpoint says how it was made.
+    """
     import keras
 
     from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
@@ -39,11 +44,11 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     grids = SampleGrid(seed=seed)
     start = time.perf_counter()
     history = model.fit(dataset, epochs=epochs, verbose=verbose,
-                        callbacks=[grids, SafeCheckpoint(out)])
+                        callbacks=[grids, SafeCheckpoint(out), *callbacks])
     seconds = time.perf_counter() - start
     if model.ema_momentum:  # fit ended by putting G's averaged weights in place: show them last
         grids.add_frame("averaged weights")
-    training = {"command": "python -m gan_utils " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "",
+    training = {"command": command,
                 "seed": seed, "epochs": len(history.history.get("d_loss", [])),
                 "batch_size": batch_size, "data": mnist.source,
                 "train_digits": int(len(mnist.x_train)), "seconds": round(seconds, 1)}
@@ -163,7 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "train":
         train(args.model, args.out, args.epochs or DEFAULT_EPOCHS[args.model],
-              args.batch_size, args.seed, args.data)
+              args.batch_size, args.seed, args.data,
+              command="python -m gan_utils " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from gan_utils.evaluation import format_report
 

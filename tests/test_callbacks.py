@@ -91,6 +91,7 @@ def test_train_cli_writes_everything(tmp_path, digits, kind):
             "training.gif", "history.json"} <= {p.name for p in out.iterdir()}
     meta = json.loads((out / "config.json").read_text())
     assert meta["training"]["epochs"] == 2 and meta["training"]["seed"] == 3
+    assert meta["training"]["command"].startswith(f"python -m gan_utils train {kind} --out ")
     assert len(json.loads((out / "history.json").read_text())["d_loss"]) == 2
     # untrained + one per epoch, and for ACGAN (ema_momentum > 0) a last frame of G's averaged weights
     assert Image.open(out / "training.gif").n_frames == 3 + (kind == "acgan")
