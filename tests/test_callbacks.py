@@ -151,3 +151,24 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     assert len(aligned.style_names) == 2
     assert aligned.checkpoint_meta["training"] == {"seed": 0}  # kept through both rewrites
     assert (tmp_path / "shipped" / "discriminator.weights.h5").stat().st_size == half  # still half
+
+
+def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):
+    import importlib.util
+    from pathlib import Path
+
+    from gan_utils.cli import train
+
+    path = Path(__file__).parents[1] / "tools" / "epoch_curve.py"
+    spec = importlib.util.spec_from_file_location("epoch_curve", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    x, y = digits
+    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    out = tmp_path / "curve"
+    probe = tool.CategoryProbe(x, y, every=2, out=out, keep=True)
+    train("infogan", out, 4, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,))
+    rows = json.loads((out / "curve.json").read_text())
+    assert [row["epoch"] for row in rows] == [2, 4]
+    assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
+    assert type(gu.load(out / "e2")).__name__ == "InfoGAN"
