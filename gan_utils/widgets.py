@@ -220,9 +220,13 @@ def redraw_latency(view, moves: int = 200, slider=None) -> dict:
     slider = slider or (view.styles[0] if view.styles else view.seed)
     start_value = slider.value
     view.redraw_ms.clear()
-    for i in range(moves):
-        slider.value = float(np.linspace(slider.min, slider.max, moves)[i]) \
-            if isinstance(slider, widgets.FloatSlider) else i % 1000
+    if isinstance(slider, widgets.FloatSlider):
+        values = np.linspace(slider.min, slider.max, moves)
+    else:  # whole numbers after the current one, wrapping round: every move is a change
+        span = slider.max - slider.min + 1
+        values = slider.min + (start_value - slider.min + 1 + np.arange(moves)) % span
+    for value in values:
+        slider.value = value.item()
     times = sorted(view.redraw_ms)
     slider.value = start_value  # leave the view as it was
     return {"moves": len(times), "median_ms": round(statistics.median(times), 2),

@@ -124,6 +124,11 @@ def test_redraw_latency_is_measured(infogan):
     assert view.styles[0].value == 0.5 and view.image.value == picture  # view left as it was
 
 
+def test_redraw_latency_counts_every_seed_move(acgan):
+    view = widgets.explore(acgan)  # no style sliders: it moves the noise seed, starting at 0
+    assert widgets.redraw_latency(view, moves=5)["moves"] == 5 and view.seed.value == 0
+
+
 def test_snapshot_is_a_png(infogan):
     png = widgets.explore(infogan).snapshot()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
