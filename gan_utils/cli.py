@@ -14,14 +14,17 @@ from PIL import Image
 # ACGAN still improved from 30 to 40 epochs; InfoGAN's categories settle by ~30 epochs, but its
 # FID and slant code keep improving to 45 (README, "Why 45 epochs": tools/epoch_curve.py)
 DEFAULT_EPOCHS = {"acgan": 60, "infogan": 45}
+DEFAULT_BATCH_SIZE = 64
 
 
 def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: str,
-          verbose: int = 2, callbacks: tuple = (), command: str = "") -> dict:
+          verbose: int = 2, callbacks: tuple = (), command: str = "",
+          model_options: dict | None = None) -> dict:
     """Train one model from scratch; write checkpoint, grid.png, training.gif, history.json.
 
     callbacks are extra Keras callbacks (e.g. a probe that reads the model between epochs);
-    command is the shell command to record in config.json, so the checkpoint says how it was made.
+    command is the shell command to record in config.json, so the checkpoint says how it was made;
+    model_options are constructor arguments that differ from the model's defaults.
     """
     import keras
 
@@ -36,7 +39,7 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     if len(mnist.x_train) == 0:
         raise SystemExit(f"{data}: no training digits there (only a test split?); "
                          "train on 'auto', 'keras', 'bundled' or a folder with train-* files.")
-    model = ACGAN() if kind == "acgan" else InfoGAN()
+    model = (ACGAN if kind == "acgan" else InfoGAN)(**(model_options or {}))
     model.compile()
     labels = mnist.y_train if kind == "acgan" else None  # InfoGAN never sees a label
     dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed,
@@ -147,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("model", choices=["acgan", "infogan"])
     t.add_argument("--out", type=Path, required=True, help="folder for checkpoint and pictures")
     t.add_argument("--epochs", type=int, help=f"default: {DEFAULT_EPOCHS}")
-    t.add_argument("--batch-size", type=int, default=64)
+    t.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--data", default="auto", help="'auto', 'keras', 'bundled' or a path")
     e = commands.add_parser("evaluate", help="measure what a trained model learned")

@@ -167,8 +167,9 @@ def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):
     np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
     out = tmp_path / "curve"
     probe = tool.CategoryProbe(x, y, every=2, out=out, keep=True)
-    train("infogan", out, 4, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,))
+    train("infogan", out, 4, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,),
+          model_options={"noise_dim": 8})
     rows = json.loads((out / "curve.json").read_text())
     assert [row["epoch"] for row in rows] == [2, 4]
     assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
-    assert type(gu.load(out / "e2")).__name__ == "InfoGAN"
+    assert type(gu.load(out / "e2")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8

@@ -1,11 +1,13 @@
 """Train InfoGAN exactly as the CLI does and read Q's matched test accuracy every few epochs.
 
     python tools/epoch_curve.py --seed 2 --test-data ../shared/data/mnist --out runs/curve_s2
+    python tools/epoch_curve.py --noise-dim 62 --test-data ../shared/data/mnist --out runs/noise62
 
 Prints one line per probe and writes curve.json beside the checkpoint; with --keep, also a
 checkpoint at each probe (e30/, e35/, ...) for `python -m gan_utils evaluate`. This is how the
-README's "Why 45 epochs" table was measured. Reading Q uses no random numbers, so the final
-checkpoint is the one `python -m gan_utils train infogan` gives for the same seed.
+README's "Why 45 epochs" table was measured. Reading Q uses no random numbers, so with the
+default noise size the final checkpoint is the one `python -m gan_utils train infogan` gives for
+the same seed.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import keras
 
-from gan_utils.cli import DEFAULT_EPOCHS, train
+from gan_utils.cli import DEFAULT_BATCH_SIZE, DEFAULT_EPOCHS, train
 from gan_utils.data import load_mnist
 from gan_utils.evaluation import category_accuracy
 
@@ -52,6 +54,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS["infogan"])
     parser.add_argument("--every", type=int, default=5, help="probe every N epochs (default 5)")
     parser.add_argument("--keep", action="store_true", help="also save a checkpoint at each probe")
+    parser.add_argument("--noise-dim", type=int, help="InfoGAN's noise size (default: the model's, 16)")
     args = parser.parse_args()
     if args.every < 1:
         parser.error(f"--every must be at least 1, got {args.every}")
@@ -59,8 +62,10 @@ def main() -> None:
     if len(test.x_test) == 0:
         parser.error(f"{args.test_data}: no held-out test digits there (t10k-* IDX files)")
     probe = CategoryProbe(test.x_test, test.y_test, args.every, args.out, args.keep)
-    train("infogan", args.out, args.epochs, 64, args.seed, "bundled", callbacks=(probe,),
-          command="python tools/epoch_curve.py " + shlex.join(sys.argv[1:]))
+    options = {} if args.noise_dim is None else {"noise_dim": args.noise_dim}
+    train("infogan", args.out, args.epochs, DEFAULT_BATCH_SIZE, args.seed, "bundled",
+          callbacks=(probe,), command="python tools/epoch_curve.py " + shlex.join(sys.argv[1:]),
+          model_options=options)
 
 
 if __name__ == "__main__":
