@@ -1,7 +1,10 @@
 # Two commands for learners and contributors:  make lab  and  make test.
 # Both create .venv/ (Python 3.11 + pip, no conda) and install the project into it first.
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The first of python3.11, python3 on PATH that runs and has venv (a pyenv shim under /root does
+# not run for other users).
+PYTHON ?= $(shell for p in python3.11 python3; do $$p -c 'import venv, ensurepip' 2>/dev/null \
+                  && command -v $$p && break; done)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -11,12 +14,16 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # quick = a few training steps (tests); full = the real run that the stored outputs show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: setup lab app test unit nbval tutorial clean
+.PHONY: setup chromium lab app test tutorial clean
 
-setup: $(STAMP)  ## create .venv and install gan_utils with its dev tools (quick when done)
+setup: $(STAMP) chromium  ## .venv with gan_utils and its dev tools, and Chromium (quick when done)
+
+chromium:  ## the system Chromium for the browser tests: installed if missing and allowed, else a note
+	@bash tools/ensure_chromium.sh
 
 $(STAMP): pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || \
+	    $(or $(PYTHON),$(error no python3.11 or python3 with venv found on PATH)) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m ipykernel install --user --name gan-tutorial \
