@@ -8,7 +8,9 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import math
 import os
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -17,6 +19,8 @@ import numpy as np
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 _IDX_MAGIC = {2051: "images", 2049: "labels"}  # IDX3 ubyte images, IDX1 ubyte labels
+_READ_CHUNK = 1 << 20  # IDX data is read 1 MiB at a time, never more than its header promises
+_SOURCES = "'auto', 'keras', 'bundled', a folder of MNIST IDX files or a .npz file"
 _IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -52,6 +56,8 @@ def load_mnist(source: str | os.PathLike = "auto", verbose: bool = True) -> Mnis
     source: "auto" (keras, else bundled, with a notice), "keras", "bundled", or a path to
     a folder of IDX files (``train-*``/``t10k-*``, gzipped or not) or a keras-style .npz.
     """
+    if not isinstance(source, (str, os.PathLike)):
+        raise MnistDataError(f"source must be {_SOURCES}, got {source!r:.80}.")
     if isinstance(source, os.PathLike) or source not in ("auto", "keras", "bundled"):
         data = _load_path(Path(source))
     elif source == "keras":
@@ -79,30 +85,17 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise MnistDataError(f"{path}: no such file.")
-    raw = _read_bytes(path)
-    if len(raw) < 8:
-        raise MnistDataError(f"{path}: {len(raw)} bytes, too short for an IDX header.")
-    magic = int.from_bytes(raw[:4], "big")
-    if magic not in _IDX_MAGIC:
-        raise MnistDataError(
-            f"{path}: magic number {magic} is not MNIST's (2051 for images, 2049 for labels); "
-            "is this an IDX ubyte file?")
-    ndim = raw[3]
-    header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise MnistDataError(f"{path}: truncated inside the header.")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    if _IDX_MAGIC[magic] == "images" and dims[1:] != IMAGE_SHAPE:
-        raise MnistDataError(f"{path}: images are {dims[1:]}, expected {IMAGE_SHAPE}.")
-    expected = int(np.prod(dims))
-    found = len(raw) - header_len
-    if found != expected:
-        kind = "truncated" if found < expected else "longer than its header says"
-        raise MnistDataError(
-            f"{path}: {kind}: header promises {expected:,} data bytes for shape {dims}, "
-            f"found {found:,}. Download the file again.")
-    data = np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims)
-    return data.astype(np.int64) if _IDX_MAGIC[magic] == "labels" else data.copy()
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    try:
+        with (gzip.open if gzipped else open)(path, "rb") as f:
+            magic, dims, body = _read_idx(path, f)
+    except (zlib.error, OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
+        if not gzipped:
+            raise
+        raise MnistDataError(f"{path}: damaged gzip file ({exc}). Download it again.") from exc
+    data = np.frombuffer(body, dtype=np.uint8).reshape(dims)
+    return data.astype(np.int64) if _IDX_MAGIC[magic] == "labels" else data
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_size: int = 64,
@@ -239,9 +232,7 @@ def _load_bundled() -> Mnist:
 
 def _load_path(path: Path) -> Mnist:
     if not path.exists():
-        raise MnistDataError(
-            f"{path}: no such file or folder. Pass 'auto', 'keras', 'bundled', a folder of "
-            "MNIST IDX files or a .npz file.")
+        raise MnistDataError(f"{path}: no such file or folder. Pass {_SOURCES}.")
     if path.is_dir():
         return _load_idx_folder(path)
     if path.suffix == ".npz":
@@ -257,7 +248,7 @@ def _load_idx_folder(folder: Path) -> Mnist:
             continue
         if None in files:
             missing = names[files.index(None)]
-            raise MnistDataError(f"{folder}: found {split} {'labels' if files[0] else 'images'} "
+            raise MnistDataError(f"{folder}: found {split} {'images' if files[0] else 'labels'} "
                                  f"but not {missing}[.gz].")
         images, labels = (load_idx(f) for f in files)
         if images.ndim != 3 or labels.ndim != 1:
@@ -339,13 +330,38 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        head = f.read(2)
-    if head == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        except (OSError, EOFError) as exc:
-            raise MnistDataError(f"{path}: damaged gzip file ({exc}). Download it again.") from exc
-    return path.read_bytes()
+def _read_idx(path: Path, f) -> tuple[int, tuple[int, ...], bytearray]:
+    """Magic, dims and data bytes of the open IDX file f, reading no more than the header says.
+
+    The header comes first, so a gzip bomb (a small .gz that unpacks to gigabytes) is caught
+    after expected + 1 bytes, not after unpacking all of it.
+    """
+    head = f.read(8)
+    if len(head) < 8:
+        raise MnistDataError(f"{path}: {len(head)} bytes, too short for an IDX header.")
+    magic = int.from_bytes(head[:4], "big")
+    if magic not in _IDX_MAGIC:
+        raise MnistDataError(
+            f"{path}: magic number {magic} is not MNIST's (2051 for images, 2049 for labels); "
+            "is this an IDX ubyte file?")
+    ndim = head[3]  # 3 for images, 1 for labels: the magic number was checked
+    head += f.read(4 * ndim - 4)
+    if len(head) < 4 + 4 * ndim:
+        raise MnistDataError(f"{path}: truncated inside the header.")
+    dims = tuple(int.from_bytes(head[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if _IDX_MAGIC[magic] == "images" and dims[1:] != IMAGE_SHAPE:
+        raise MnistDataError(f"{path}: images are {dims[1:]}, expected {IMAGE_SHAPE}.")
+    expected = math.prod(dims)
+    body = bytearray()
+    while len(body) <= expected:  # one byte past what the header promises, if it is there
+        chunk = f.read(min(_READ_CHUNK, expected + 1 - len(body)))
+        if not chunk:
+            break
+        body += chunk
+    if len(body) != expected:
+        found = f"{len(body):,}" if len(body) < expected else "more"
+        kind = "truncated" if len(body) < expected else "longer than its header says"
+        raise MnistDataError(
+            f"{path}: {kind}: header promises {expected:,} data bytes for shape {dims}, "
+            f"found {found}. Download the file again.")
+    return magic, dims, body

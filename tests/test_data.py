@@ -1,6 +1,7 @@
 """gan_utils.data: the three MNIST sources, their validation, and the tf.data pipeline."""
 
 import gzip
+import tracemalloc
 from pathlib import Path
 
 import keras
@@ -80,6 +81,48 @@ def test_truncated_gzip_stream(tmp_path):
         load_idx(path)
 
 
+def test_corrupted_gzip_body_names_the_file(tmp_path):
+    raw = write_idx(tmp_path / "t10k-images-idx3-ubyte", fake_digits(10)[0]).read_bytes()
+    packed = gzip.compress(raw)  # a 10-byte header: no file name in it
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    path.write_bytes(packed[:10] + b"\xff" * 200 + packed[-8:])  # valid header, bad deflate data
+    with pytest.raises(MnistDataError, match="damaged gzip .*Download it again") as err:
+        load_idx(path)
+    assert str(path) in str(err.value)
+
+
+def test_gzip_bomb_is_refused_without_unpacking_it(tmp_path):
+    """A header for 10 digits, then 50 MB of zeros (50 KB packed): stop after 7,841 bytes."""
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    header = b"".join(n.to_bytes(4, "big") for n in (0x0803, 10, 28, 28))
+    with gzip.open(path, "wb") as f:
+        f.write(header)
+        for _ in range(50):
+            f.write(bytes(1 << 20))
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(MnistDataError, match="longer than its header says") as err:
+            load_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(err.value)
+    assert peak < 5 << 20, f"peak allocation {peak:,} bytes"
+
+
+def test_file_longer_than_its_header(tmp_path):
+    x, _ = fake_digits(3)
+    for gz in (False, True):
+        path = write_idx(tmp_path / f"imgs{gz}", np.concatenate([x, x]), gz=gz)
+        raw = (gzip.open if gz else open)(path, "rb").read()
+        (gzip.open if gz else open)(path, "wb").write(raw[:4] + (3).to_bytes(4, "big") + raw[8:])
+        with pytest.raises(MnistDataError, match="longer than its header says"):
+            load_idx(path)
+    gz_path = write_idx(tmp_path / "exact.gz", x, gz=True)
+    np.testing.assert_array_equal(load_idx(gz_path), x)
+
+
 def test_wrong_magic_number(tmp_path):
     x, _ = fake_digits(3)
     path = write_idx(tmp_path / "t10k-images-idx3-ubyte", x, magic=0x0000_0803 + 7)
@@ -119,7 +162,15 @@ def test_labels_out_of_range(tmp_path):
 
 def test_images_without_labels(tmp_path):
     write_idx(tmp_path / "t10k-images-idx3-ubyte", fake_digits(4)[0])
-    with pytest.raises(MnistDataError, match="t10k-labels-idx1-ubyte"):
+    with pytest.raises(MnistDataError,
+                       match=r"found test images but not t10k-labels-idx1-ubyte\[\.gz\]"):
+        load_mnist(tmp_path)
+
+
+def test_labels_without_images(tmp_path):
+    write_idx(tmp_path / "train-labels-idx1-ubyte", fake_digits(4)[1])
+    with pytest.raises(MnistDataError,
+                       match=r"found train labels but not train-images-idx3-ubyte\[\.gz\]"):
         load_mnist(tmp_path)
 
 
@@ -207,6 +258,16 @@ def test_auto_falls_back_to_bundled_with_one_notice(monkeypatch, capsys):
 def test_unknown_source_word_is_treated_as_a_missing_path():
     with pytest.raises(MnistDataError, match="Pass 'auto', 'keras', 'bundled'"):
         load_mnist("kears")
+
+
+@pytest.mark.parametrize("source", [None, 5, b"auto", ["keras"]])
+def test_source_of_the_wrong_type(source):
+    with pytest.raises(MnistDataError) as err:
+        load_mnist(source)
+    message = str(err.value)
+    assert isinstance(err.value, ValueError) and "\n" not in message
+    for word in ("'auto'", "'keras'", "'bundled'", "folder of MNIST IDX files", ".npz", repr(source)):
+        assert word in message
 
 
 # --------------------------------------------------------------------------- pipeline
