@@ -3,11 +3,12 @@
 The lesson lives in notebooks/; this package holds what every notebook reuses.
 """
 
-from gan_utils import callbacks, evaluation, plots
+from gan_utils import callbacks, checkpoints, evaluation, plots
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import (Mnist, MnistDataError, load_idx, load_mnist, make_dataset,
                             nearest_neighbours)
-from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load, load_pretrained, load_trained
+from gan_utils.checkpoints import CheckpointError, load, load_pretrained, load_trained
+from gan_utils.models import ACGAN, InfoGAN
 
 __all__ = [
     "ACGAN",
@@ -26,6 +27,7 @@ __all__ = [
     "mnist_uni_disc_cnn",
     "mnist_uni_gen_cnn",
     "callbacks",
+    "checkpoints",
     "evaluation",
     "plots",
 ]

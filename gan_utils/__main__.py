@@ -1,5 +1,7 @@
 """`python -m gan_utils ...`: see gan_utils/cli.py."""
 
+import sys
+
 from gan_utils.cli import main
 
-main()
+sys.exit(main())

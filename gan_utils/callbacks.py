@@ -56,37 +56,43 @@ class SampleGrid(keras.callbacks.Callback):
 
 
 class SafeCheckpoint(keras.callbacks.Callback):
-    """Save the model atomically after each epoch, but only while its losses are finite.
+    """Save the model atomically after every `every` epochs, but only while its losses are finite.
 
-    If a loss turns NaN or infinite, training stops and the last good weights are put back,
-    so nothing already trained is lost.
+    If a loss turns NaN or infinite, training stops and the model is put back as it was at the
+    last save: weights, both optimizers' moments and step counts, and G's running average, so
+    training can go on from there. Nothing already trained is lost.
     """
 
-    def __init__(self, dirpath: str | Path, every: int = 1):
+    def __init__(self, dirpath: str | Path, every: int = 1, training: dict | None = None):
         super().__init__()
-        self.dirpath, self.every = Path(dirpath), every
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be a whole number of epochs >= 1, got {every!r}.")
+        self.dirpath, self.every, self.training = Path(dirpath), int(every), training
         self.saved_epochs: list[int] = []
+        self._last_good: list[np.ndarray] = []
+
+    def _state(self) -> list:
+        """Every variable that one more step changes: weights, optimizer slots, the average."""
+        model = self.model
+        return [*model.generator.weights, *model.discriminator.weights,
+                *model.d_optimizer.variables, *model.g_optimizer.variables]
 
     def on_epoch_end(self, epoch, logs=None):
         if not all(math.isfinite(float(v)) for v in (logs or {}).values()):
             self.model.stop_training = True
             if self.saved_epochs:
-                self._restore()
-                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; restored the "
-                      f"weights of epoch {self.saved_epochs[-1] + 1} from {self.dirpath}.")
+                for variable, value in zip(self._state(), self._last_good):
+                    variable.assign(value)
+                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; the model is back "
+                      f"as it was after epoch {self.saved_epochs[-1] + 1} (saved in "
+                      f"{self.dirpath}); training can go on from there.")
             else:
                 print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; nothing saved yet.")
             return
         if (epoch + 1) % self.every == 0:
-            self.model.save(self.dirpath)
+            self.model.save(self.dirpath, training=self.training)
+            self._last_good = [variable.numpy() for variable in self._state()]
             self.saved_epochs.append(epoch)
-
-    def _restore(self) -> None:
-        from gan_utils.models import load
-
-        good = load(self.dirpath)
-        self.model.generator.set_weights(good.generator.get_weights())
-        self.model.discriminator.set_weights(good.discriminator.get_weights())
 
 
 def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:

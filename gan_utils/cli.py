@@ -17,45 +17,57 @@ DEFAULT_EPOCHS = {"acgan": 60, "infogan": 45}
 DEFAULT_BATCH_SIZE = 64
 
 
+class UsageError(ValueError):
+    """A command-line request that cannot be carried out as given (main prints it in one line)."""
+
+
 def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: str,
           verbose: int = 2, callbacks: tuple = (), command: str = "",
-          model_options: dict | None = None) -> dict:
+          model_options: dict | None = None, overwrite: bool = False) -> dict:
     """Train one model from scratch; write checkpoint, grid.png, training.gif, history.json.
 
     callbacks are extra Keras callbacks (e.g. a probe that reads the model between epochs);
     command is the shell command to record in config.json, so the checkpoint says how it was made;
-    model_options are constructor arguments that differ from the model's defaults.
+    model_options are constructor arguments that differ from the model's defaults. A trained
+    model already in `out` is only replaced with overwrite=True.
     """
     import keras
 
     from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
+    from gan_utils.checkpoints import describe_training, read_meta
     from gan_utils.data import load_mnist, make_dataset
     from gan_utils.models import ACGAN, InfoGAN
 
-    if epochs < 1 or batch_size < 1:
-        raise SystemExit(f"--epochs and --batch-size must be positive, got {epochs} and {batch_size}.")
+    for name, value in (("epochs", epochs), ("batch size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise UsageError(f"the {name} must be a whole number of at least 1, got {value!r}.")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file; give a folder for the checkpoint and pictures.")
+    if (out / "config.json").is_file() and not overwrite:
+        raise UsageError(f"--out {out} already holds a model ({describe_training(read_meta(out))}); "
+                         "choose another folder, or pass --overwrite to replace it.")
     keras.utils.set_random_seed(seed)
     mnist = load_mnist(data)
     if len(mnist.x_train) == 0:
-        raise SystemExit(f"{data}: no training digits there (only a test split?); "
+        raise UsageError(f"{data}: no training digits there (only a test split?); "
                          "train on 'auto', 'keras', 'bundled' or a folder with train-* files.")
     model = (ACGAN if kind == "acgan" else InfoGAN)(**(model_options or {}))
     model.compile()
     labels = mnist.y_train if kind == "acgan" else None  # InfoGAN never sees a label
     dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed,
                            neighbours=model.data_neighbours)  # InfoGAN's look-alike pairs
+    training = {"command": command, "mode": "full", "seed": seed, "batch_size": batch_size,
+                "data": mnist.source, "train_digits": int(len(mnist.x_train))}
     grids = SampleGrid(seed=seed)
     start = time.perf_counter()
     history = model.fit(dataset, epochs=epochs, verbose=verbose,
-                        callbacks=[grids, SafeCheckpoint(out), *callbacks])
+                        callbacks=[grids, SafeCheckpoint(out, training=training), *callbacks])
     seconds = time.perf_counter() - start
     if model.ema_momentum:  # fit ended by putting G's averaged weights in place: show them last
         grids.add_frame("averaged weights")
-    training = {"command": command,
-                "seed": seed, "epochs": len(history.history.get("d_loss", [])),
-                "batch_size": batch_size, "data": mnist.source,
-                "train_digits": int(len(mnist.x_train)), "seconds": round(seconds, 1)}
-    model.save(out, extra={"training": training})
+    training.update(epochs=len(history.history.get("d_loss", [])), seconds=round(seconds, 1))
+    model.save(out, training=training)
     Image.fromarray(grids.frames[-1]).save(out / "grid.png")
     save_gif(grids.frames, out / "training.gif")
     (out / "history.json").write_text(json.dumps(history.history, indent=1) + "\n")
@@ -63,32 +75,40 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     return training
 
 
-def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, **sizes) -> dict:
-    """Load a checkpoint and the held-out digits; return the evaluation report."""
+def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | None = None,
+                 **sizes) -> dict:
+    """Load a checkpoint and held-out digits; return the evaluation report.
+
+    The real-vs-real FID floor compares the test digits with the training digits of the same
+    source or, where it has none, two halves of the test digits.
+    """
+    from gan_utils.checkpoints import load
     from gan_utils.data import load_mnist
     from gan_utils.evaluation import evaluate
-    from gan_utils.models import load
 
-    model = load(dirpath)
+    model = load(dirpath, expect=expect)
     test = load_mnist(test_data, verbose=False)
     if len(test.x_test) == 0:
-        raise SystemExit(f"{test_data}: no held-out test digits there. Pass --test-data with a "
-                         "folder of t10k-* IDX files (or use 'keras' when online).")
-    train = load_mnist("auto", verbose=False)  # for the real-vs-real FID floor
-    return evaluate(model, test.x_test, test.y_test, train.x_train, seed=seed, **sizes)
+        raise UsageError(f"{test_data}: no held-out test digits there ({test.source}). Pass "
+                         "--test-data with a folder of t10k-* IDX files (or 'keras' when online).")
+    return evaluate(model, test.x_test, test.y_test, test.x_train if len(test.x_train) else None,
+                    seed=seed, **sizes)
 
 
 def align_dir(dirpath: Path, data: str) -> None:
     """Store in an InfoGAN checkpoint which digit each category draws and what each style moves."""
+    from gan_utils.checkpoints import is_half_precision, load
     from gan_utils.data import load_mnist
     from gan_utils.evaluation import align, name_styles
-    from gan_utils.models import InfoGAN, load
+    from gan_utils.models import InfoGAN
 
     model = load(dirpath, expect=InfoGAN)
     digits = load_mnist(data, verbose=False)
+    if len(digits.x_train) == 0:
+        raise UsageError(f"{data}: no labelled training digits there to align on.")
     matching = align(model, digits.x_train, digits.y_train)
     codes = name_styles(model)
-    model.save(dirpath, extra=_saved_extras(model), half_precision=_is_half(dirpath))
+    model.save(dirpath, extra=_saved_extras(model), half_precision=is_half_precision(dirpath))
     print(f"{dirpath}: categories -> digits {matching.category_to_label} "
           f"(accuracy {matching.accuracy:.4f} on {len(digits.x_train)} {digits.source} digits); "
           f"styles: {[f'{c.name} ({c.property} {c.rho:+.2f})' for c in codes]}")
@@ -96,26 +116,18 @@ def align_dir(dirpath: Path, data: str) -> None:
 
 def _saved_extras(model) -> dict:
     """What a loaded checkpoint's config.json holds beyond what save() writes itself (training)."""
-    own = ("format", "model", "config", "alignment", "style_names")
+    own = ("format", "model", "config", "files", "alignment", "style_names")
     return {k: v for k, v in model.checkpoint_meta.items() if k not in own}
-
-
-def _is_half(dirpath: Path) -> bool:
-    import h5py
-
-    with h5py.File(dirpath / "generator.weights.h5", "r") as f:
-        kinds = set()
-        f.visititems(lambda _, item: kinds.add(item.dtype.name)
-                     if isinstance(item, h5py.Dataset) else None)
-    return "float16" in kinds
 
 
 def pack(source: Path, target: Path) -> Path:
     """Copy a trained checkpoint at half precision (how the shipped ones are made)."""
     import shutil
 
-    from gan_utils.models import load
+    from gan_utils.checkpoints import load
 
+    if Path(target).resolve() == Path(source).resolve():
+        raise UsageError("pack writes a copy: give a target folder other than the source.")
     model = load(source)
     model.save(target, extra=_saved_extras(model), half_precision=True)
     if (source / "grid.png").is_file():
@@ -142,26 +154,51 @@ def compare_table(acgan: dict, infogan: dict) -> str:
     return "\n".join(f"{a:<{width}}  {b:<20}  {c}" for a, b, c in rows)
 
 
-def main(argv: list[str] | None = None) -> None:
+def _positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1 (0 or -3 epochs mean nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """argparse type: a random seed, a whole number from 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 4294967295, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; an error prints one line (no traceback) and gives exit code 2."""
     parser = argparse.ArgumentParser(prog="python -m gan_utils",
                                      description="Train ACGAN or InfoGAN on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="train a model from scratch")
     t.add_argument("model", choices=["acgan", "infogan"])
     t.add_argument("--out", type=Path, required=True, help="folder for checkpoint and pictures")
-    t.add_argument("--epochs", type=int, help=f"default: {DEFAULT_EPOCHS}")
-    t.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=_positive_int, help=f"default: {DEFAULT_EPOCHS}")
+    t.add_argument("--batch-size", type=_positive_int, default=DEFAULT_BATCH_SIZE)
+    t.add_argument("--seed", type=_seed, default=0)
     t.add_argument("--data", default="auto", help="'auto', 'keras', 'bundled' or a path")
+    t.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     e = commands.add_parser("evaluate", help="measure what a trained model learned")
     e.add_argument("dir", type=Path)
-    e.add_argument("--test-data", default="keras", help="held-out digits: a t10k IDX folder")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--test-data", default="auto",
+                   help="held-out digits: 'auto', 'keras' or a folder of t10k-* IDX files")
+    e.add_argument("--seed", type=_seed, default=0)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     c = commands.add_parser("compare", help="ACGAN and InfoGAN side by side")
     c.add_argument("acgan_dir", type=Path)
     c.add_argument("infogan_dir", type=Path)
-    c.add_argument("--test-data", default="keras")
+    c.add_argument("--test-data", default="auto")
     a = commands.add_parser("align", help="store an InfoGAN's digit mapping and style names")
     a.add_argument("dir", type=Path)
     a.add_argument("--data", default="auto", help="labelled digits to align on (training split)")
@@ -169,9 +206,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("source", type=Path)
     p.add_argument("target", type=Path)
     args = parser.parse_args(argv)
+    try:
+        _run(args, argv)
+    except (ValueError, OSError) as exc:  # CheckpointError, MnistDataError, UsageError, ...
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> None:
     if args.command == "train":
         train(args.model, args.out, args.epochs or DEFAULT_EPOCHS[args.model],
-              args.batch_size, args.seed, args.data,
+              args.batch_size, args.seed, args.data, overwrite=args.overwrite,
               command="python -m gan_utils " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
         from gan_utils.evaluation import format_report
@@ -183,9 +229,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "pack":
         pack(args.source, args.target)
     else:
-        print(compare_table(evaluate_dir(args.acgan_dir, args.test_data),
-                            evaluate_dir(args.infogan_dir, args.test_data)))
+        print(compare_table(evaluate_dir(args.acgan_dir, args.test_data, expect="ACGAN"),
+                            evaluate_dir(args.infogan_dir, args.test_data, expect="InfoGAN")))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

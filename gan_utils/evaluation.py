@@ -289,8 +289,15 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
     report["diversity"] = [round(d, 2) for d in diversity(fake_features, fake_labels, k)]
     real_by_digit = diversity(real_features, np.asarray(test_labels[:n_fid]), 10)
     report["diversity_real"] = round(float(np.mean(real_by_digit)), 2)
-    if train_images is not None and len(train_images):
-        report["fid_floor"] = round(mnist_fid(to_unit_range(train_images[:n_fid]), real), 2)
+    if train_images is not None and len(train_images):  # the same source's training digits
+        floor_a, floor_b, floor_source = train_images[:n_fid], test_images[:n_fid], "training vs test"
+    else:  # no training split given: two halves of the test digits, which share no digit
+        half = len(test_images) // 2
+        floor_a, floor_b = test_images[:half][:n_fid], test_images[half:][:n_fid]
+        floor_source = "two halves of the test digits"
+    if min(len(floor_a), len(floor_b)) >= 2:
+        report["fid_floor"] = round(mnist_fid(to_unit_range(floor_a), to_unit_range(floor_b)), 2)
+        report["fid_floor_source"] = floor_source
     if report["model"] == "ACGAN":
         report["label_accuracy"] = label_accuracy(model, n=n_label, seed=seed)
         report["problems"] = collapse_notes(report["diversity"], real_by_digit,
@@ -359,7 +366,8 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[st
 def format_report(report: dict) -> str:
     """The report as a short readable table."""
     lines = [f"{report['model']} on {report['n_test']:,} {report.get('split', 'held-out')} digits"]
-    floor = f" (real-vs-real floor {report['fid_floor']})" if "fid_floor" in report else ""
+    floor = (f" (real-vs-real floor {report['fid_floor']}: {report['fid_floor_source']})"
+             if "fid_floor" in report else "")
     lines.append(f"  MNIST FID                  {report['fid']}{floor}")
     if "diversity" in report:
         lines.append(f"  diversity per label        {min(report['diversity'])}..{max(report['diversity'])}"

@@ -9,7 +9,6 @@ The steps are written out and explained in notebooks/01_acgan.ipynb and 02_infog
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from pathlib import Path
@@ -21,15 +20,10 @@ from keras import layers
 
 from gan_utils import losses
 from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
+from gan_utils.checkpoints import save_checkpoint
 
-CHECKPOINT_FORMAT = "gan_utils.checkpoint/1"
-_WEIGHT_FILES = ("generator.weights.h5", "discriminator.weights.h5")
 LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 look-alikes
-
-
-class CheckpointError(ValueError):
-    """Raised when a checkpoint folder is missing, incomplete or holds another model."""
-
+MAX_CODE_SIZE = 1024  # noise values, categories, styles: far above any MNIST use, below a crash
 
 # --------------------------------------------------------------------------- shared plumbing
 
@@ -79,6 +73,9 @@ class ConditionalGAN(keras.Model):
         """keras.Model.fit; a tf.data pipeline is already shuffled, so fit need not try."""
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
+            _check_pixel_spec(x.element_spec)
+        else:
+            _check_pixel_range(x.get("images") if isinstance(x, dict) else x)
         history = super().fit(x, *args, **kwargs)
         self.use_average_generator()
         return history
@@ -164,11 +161,13 @@ class ConditionalGAN(keras.Model):
             noise = rng.standard_normal((n, self.noise_dim))
         noise = _as_matrix("noise", noise, n, self.noise_dim)
         codes = self._codes(labels, styles, noise, rng).astype(np.float32)
+        if n == 0:
+            return np.zeros((0, 28, 28, 1), np.float32)
         if self._compiled_generator is None:
             self._compiled_generator = tf.function(
                 lambda c: self.generator(c, training=False), reduce_retracing=True)
         chunks = [self._compiled_generator(tf.constant(codes[i:i + 2048]))
-                  for i in range(0, max(n, 1), 2048)]
+                  for i in range(0, n, 2048)]
         return np.concatenate([c.numpy() for c in chunks]).astype(np.float32)
 
     # -- save and load ----------------------------------------------------------------------
@@ -176,37 +175,23 @@ class ConditionalGAN(keras.Model):
     def get_config(self) -> dict:
         return dict(self._config, ema_momentum=self.ema_momentum)
 
-    def _checkpoint_extras(self) -> dict:
+    def checkpoint_extras(self) -> dict:
+        """What config.json keeps beside the settings (InfoGAN: its measured alignment)."""
         return {}
 
-    def save(self, dirpath: str | os.PathLike, overwrite: bool = True, extra: dict | None = None,
-             half_precision: bool = False, **_) -> Path:
-        """Write config.json and the two .weights.h5 files into a folder; other files stay.
+    def restore_extras(self, meta: dict) -> None:
+        """Take back what checkpoint_extras() stored, from a loaded config.json."""
 
-        Every file is first written under a temporary name and only then renamed into place,
-        so an interrupted save leaves the previous checkpoint whole. half_precision stores the
-        weights as float16 (half the size, for shipping); they load back as float32.
+    def save(self, dirpath: str | os.PathLike, overwrite: bool = True, extra: dict | None = None,
+             half_precision: bool = False, training: dict | None = None) -> Path:
+        """Save into a folder (config.json and the weights): see gan_utils.checkpoints.
+
+        Unlike keras.Model.save, which writes one .keras file, this writes a folder that
+        gan_utils.load reads; a .keras path is refused. An interrupted save leaves the previous
+        checkpoint whole. training records how the model was trained (mode, data, seed).
         """
-        dirpath = Path(dirpath)
-        if (dirpath / "config.json").exists() and not overwrite:
-            raise FileExistsError(f"{dirpath} holds a checkpoint; pass overwrite=True to replace it.")
-        dirpath.mkdir(parents=True, exist_ok=True)
-        meta = {"format": CHECKPOINT_FORMAT, "model": type(self).__name__,
-                "config": self.get_config(), **self._checkpoint_extras(), **(extra or {})}
-        staged = {name: dirpath / f".tmp-{os.getpid()}-{name}" for name in (*_WEIGHT_FILES, "config.json")}
-        try:
-            self.generator.save_weights(staged[_WEIGHT_FILES[0]])
-            self.discriminator.save_weights(staged[_WEIGHT_FILES[1]])
-            if half_precision:
-                for name in _WEIGHT_FILES:
-                    _store_as_float16(staged[name])
-            staged["config.json"].write_text(json.dumps(meta, indent=2) + "\n")
-            for name, tmp in staged.items():
-                os.replace(tmp, dirpath / name)
-        finally:
-            for tmp in staged.values():
-                tmp.unlink(missing_ok=True)
-        return dirpath
+        return save_checkpoint(self, dirpath, overwrite=overwrite, extra=extra,
+                               half_precision=half_precision, training=training)
 
 
 # --------------------------------------------------------------------------- ACGAN
@@ -335,7 +320,7 @@ class InfoGAN(ConditionalGAN):
                  use_bn: bool = True, dropout: float = 0.3, **kwargs):
         super().__init__(noise_dim=noise_dim, **kwargs)
         _require_int("num_categories", num_categories, minimum=2)
-        _require_int("num_styles", num_styles, minimum=0)
+        _require_int("num_styles", num_styles, minimum=1)
         _require_number("style_range", style_range, minimum=0.0, strict=True)
         _require_number("category_weight", category_weight, minimum=0.0)
         _require_number("style_weight", style_weight, minimum=0.0)
@@ -344,8 +329,8 @@ class InfoGAN(ConditionalGAN):
         _require_number("consistency_weight", consistency_weight, minimum=0.0)
         _require_number("neighbour_weight", neighbour_weight, minimum=0.0)
         _require_number("confidence_weight", confidence_weight, minimum=0.0)
-        _require_int("q_hidden", q_hidden, minimum=0)
-        _require_int("shared_dense", shared_dense, minimum=0)
+        _require_int("q_hidden", q_hidden, minimum=0, maximum=4096)
+        _require_int("shared_dense", shared_dense, minimum=0, maximum=4096)
         _require_bool("learn_style_std", learn_style_std)
         _require_bool("use_bn", use_bn)
         self.num_categories = self.num_labels = num_categories
@@ -428,13 +413,21 @@ class InfoGAN(ConditionalGAN):
             raise ValueError(f"no category draws digit(s) {unknown}.")
         return np.array([digit_to_category[d] for d in digits.tolist()], np.int64)
 
-    def _checkpoint_extras(self) -> dict:
+    def checkpoint_extras(self) -> dict:
+        """The alignment and style names, once measured."""
         extras = {}
         if getattr(self, "alignment", None):
             extras["alignment"] = {str(c): d for c, d in self.alignment.items()}
         if getattr(self, "style_names", None):
             extras["style_names"] = self.style_names
         return extras
+
+    def restore_extras(self, meta: dict) -> None:
+        """Take back the alignment and style names from a loaded config.json."""
+        if "alignment" in meta:
+            self.set_alignment({int(c): d for c, d in meta["alignment"].items()})
+        if "style_names" in meta:
+            self.set_style_names(meta["style_names"])
 
     def sample_codes(self, batch):
         """Random codes for one batch: noise N(0, 1), uniform category, uniform styles in [-r, r]."""
@@ -517,98 +510,9 @@ class InfoGAN(ConditionalGAN):
         return tf.nn.softmax(cat_logits).numpy(), style_mean
 
 
-# --------------------------------------------------------------------------- loading
-
-MODELS = {"ACGAN": ACGAN, "InfoGAN": InfoGAN}
-# Checkpoints saved before these knobs existed load with the recipe they were trained with.
-_BEFORE_NEWER_KNOBS = {"ACGAN": {"move_real_for_class": False},
-                       "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0}}
-
-
-def load(dirpath: str | os.PathLike, expect: str | type | None = None) -> ConditionalGAN:
-    """Rebuild the model saved in a folder by ConditionalGAN.save, with its weights."""
-    dirpath = Path(dirpath)
-    config_file = dirpath / "config.json"
-    if not dirpath.is_dir():
-        raise CheckpointError(f"{dirpath}: no such checkpoint folder.")
-    if not config_file.is_file():
-        raise CheckpointError(f"{dirpath}: no config.json; is this a folder written by model.save()?")
-    try:
-        meta = json.loads(config_file.read_text())
-        name, config = meta["model"], meta["config"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{config_file}: not a gan_utils checkpoint config ({exc}).") from exc
-    if meta.get("format") != CHECKPOINT_FORMAT or name not in MODELS:
-        raise CheckpointError(f"{config_file}: unknown checkpoint format {meta.get('format')!r} "
-                              f"or model {name!r}.")
-    expected = expect.__name__ if isinstance(expect, type) else expect
-    if expected and expected != name:
-        raise CheckpointError(f"{dirpath} holds a {name} checkpoint, not {expected}.")
-    model = MODELS[name](**{**_BEFORE_NEWER_KNOBS[name], **config})
-    for part, filename in zip((model.generator, model.discriminator), _WEIGHT_FILES):
-        path = dirpath / filename
-        if not path.is_file():
-            raise CheckpointError(f"{dirpath}: {filename} is missing; the checkpoint is incomplete.")
-        try:
-            part.load_weights(path)
-        except Exception as exc:
-            raise CheckpointError(f"{path}: weights do not fit this {name} ({config}): "
-                                  f"{str(exc).splitlines()[0]}") from exc
-    if "alignment" in meta:
-        model.set_alignment({int(c): d for c, d in meta["alignment"].items()})
-    if "style_names" in meta:
-        model.set_style_names(meta["style_names"])
-    model.checkpoint_meta = meta
-    return model
-
-
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-_CLASS_NAMES = {"acgan": "ACGAN", "infogan": "InfoGAN"}
-
-
-def load_pretrained(name: str) -> ConditionalGAN:
-    """A small checkpoint shipped with the package ("acgan" or "infogan"); see its MODEL_CARD.md."""
-    folder = PRETRAINED_DIR / str(name).lower()
-    if str(name).lower() not in _CLASS_NAMES or not (folder / "config.json").is_file():
-        shipped = sorted(p.name for p in PRETRAINED_DIR.glob("*") if (p / "config.json").is_file())
-        raise CheckpointError(f"no pretrained checkpoint {name!r}; shipped: {shipped}. Train one "
-                              "with `python -m gan_utils train acgan|infogan --out DIR`.")
-    return load(folder)
-
-
-def load_trained(dirpath: str | os.PathLike, name: str) -> ConditionalGAN:
-    """The model a notebook saved in dirpath or, when there is none yet, the shipped one."""
-    if str(name).lower() not in _CLASS_NAMES:
-        raise ValueError(f"name must be 'acgan' or 'infogan', got {name!r}.")
-    if (Path(dirpath) / "config.json").is_file():
-        return load(dirpath, expect=_CLASS_NAMES[str(name).lower()])
-    print(f"No {_CLASS_NAMES[str(name).lower()]} saved in {dirpath} yet: using the shipped "
-          f"pretrained one (gan_utils/pretrained/{str(name).lower()}).")
-    return load_pretrained(name)
-
-
 # --------------------------------------------------------------------------- helpers
 
-
-def _store_as_float16(path: Path) -> None:
-    """Rewrite a .weights.h5 file with its float32 arrays stored as float16."""
-    import h5py
-
-    copy = path.with_name(path.name + ".f16")
-    with h5py.File(path, "r") as source, h5py.File(copy, "w") as target:
-        target.attrs.update(source.attrs)
-
-        def visit(name, item):
-            if isinstance(item, h5py.Group):
-                target.require_group(name).attrs.update(item.attrs)
-                return
-            data = item[()]
-            if getattr(data, "dtype", None) == np.float32:
-                data = data.astype(np.float16)
-            target.create_dataset(name, data=data).attrs.update(item.attrs)
-
-        source.visititems(visit)
-    os.replace(copy, path)
+MODELS = {"ACGAN": ACGAN, "InfoGAN": InfoGAN}  # the names that checkpoints record
 
 
 def digit_moves(shift: float, turn: float, zoom: float = 0.0) -> keras.Sequential:
@@ -636,8 +540,34 @@ def _as_images(images) -> np.ndarray:
     return images.astype(np.float32)
 
 
+def _check_pixel_range(images) -> None:
+    """Array input to fit: float images in [-1, 1] with a dark background, not 0-255 or 0-1."""
+    if images is None or isinstance(images, (tf.data.Dataset, keras.utils.PyDataset)) \
+            or not hasattr(images, "dtype"):
+        return
+    images = np.asarray(images)
+    low, high = (float(images.min()), float(images.max())) if images.size else (-1.0, 1.0)
+    if images.dtype == np.uint8 or high > 1.001 or low < -1.001 or low > -0.5:
+        raise ValueError(
+            f"fit expects float images scaled to [-1, 1] (background -1), got {images.dtype} "
+            f"values {low:g}..{high:g}. Pass uint8 digits through gan_utils.make_dataset, or "
+            "scale them yourself with gan_utils.data.to_unit_range.")
+
+
+def _check_pixel_spec(spec) -> None:
+    """Dataset input to fit: its images must be float (make_dataset scales uint8 to [-1, 1])."""
+    spec = spec[0] if isinstance(spec, tuple) else spec
+    spec = spec.get("images") if isinstance(spec, dict) else spec
+    dtype = getattr(spec, "dtype", None)
+    if dtype is not None and not dtype.is_floating:
+        raise ValueError(f"fit expects float images scaled to [-1, 1], the dataset gives "
+                         f"{dtype.name}: build it with gan_utils.make_dataset, which scales them.")
+
+
 def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} must be finite numbers, got NaN or infinity.")
     if values.ndim == 1 and (rows == 1 or cols == 1) and values.size == rows * cols:
         values = values.reshape(rows, cols)  # one image's vector, or one value per image
     if values.shape != (rows, cols):
@@ -645,9 +575,10 @@ def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
     return values
 
 
-def _require_int(name: str, value, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+def _require_int(name: str, value, minimum: int, maximum: int = MAX_CODE_SIZE) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not minimum <= value <= maximum:
+        raise ValueError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
 
 
 def _require_bool(name: str, value) -> None:

@@ -7,12 +7,14 @@ Run `python -m gan_utils.widgets` to measure the redraw time.
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 
 import ipywidgets as widgets
 import numpy as np
 import tensorflow as tf
+import traitlets
 
 from gan_utils.callbacks import png_bytes
 from gan_utils.models import ACGAN, ConditionalGAN, InfoGAN
@@ -79,9 +81,20 @@ def _seed_controls(value: int) -> tuple[widgets.IntSlider, widgets.Button]:
     return seed, button
 
 
+class _StyleSlider(widgets.FloatSlider):
+    """A FloatSlider that refuses NaN and infinity (they would draw a blank digit)."""
+
+    @traitlets.validate("value")
+    def _validate_value(self, proposal):
+        if not math.isfinite(proposal["value"]):
+            raise traitlets.TraitError(f"{self.description} must be a finite number, "
+                                       f"got {proposal['value']}.")
+        return min(max(proposal["value"], self.min), self.max)
+
+
 def _style_sliders(model: ConditionalGAN) -> list[widgets.FloatSlider]:
-    return [widgets.FloatSlider(value=0.0, min=-STYLE_LIMIT, max=STYLE_LIMIT, step=0.05,
-                                description=name, continuous_update=True, readout_format=".2f")
+    return [_StyleSlider(value=0.0, min=-STYLE_LIMIT, max=STYLE_LIMIT, step=0.05,
+                         description=name, continuous_update=True, readout_format=".2f")
             for name in style_names(model)]
 
 

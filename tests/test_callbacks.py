@@ -9,6 +9,7 @@ from PIL import Image
 
 import gan_utils as gu
 from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
+from gan_utils.checkpoints import weight_files
 from gan_utils.cli import main as cli
 from gan_utils.plots import sample_grid
 
@@ -58,9 +59,34 @@ def test_checkpoint_restores_the_last_good_weights_after_nan(tmp_path, digits, c
     kernel.assign(np.full(kernel.shape, np.nan, np.float32))  # training blows up
     history = model.fit(data, epochs=3, verbose=0, callbacks=[checkpoint]).history
     assert len(history["d_loss"]) == 1 and np.isnan(history["d_loss"][0])  # stopped at once
-    assert "restored the weights of epoch 1" in capsys.readouterr().out
+    assert "back as it was after epoch 1" in capsys.readouterr().out
     assert np.isfinite(model.discriminator.trainable_weights[0].numpy()).all()
     np.testing.assert_array_equal(model.generate([3], seed=0), good)
+    # training goes on from there: the optimizers' moments were put back too, not left NaN
+    history = model.fit(data, epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][0]) and np.isfinite(history["g_loss"][0])
+    assert all(np.isfinite(w).all() for w in model.discriminator.get_weights())
+
+
+def test_checkpoint_puts_back_the_averaged_generator_after_nan(tmp_path, digits):
+    model = small(gu.ACGAN)  # ACGAN keeps a moving average of G's weights (ema_momentum)
+    data = gu.make_dataset(*digits, batch_size=64)
+    checkpoint = SafeCheckpoint(tmp_path / "ckpt")
+    model.fit(data, epochs=1, verbose=0, callbacks=[checkpoint])
+    average = [v.numpy() for v in model.g_optimizer.variables if "average" in v.path]
+    assert average and all(np.isfinite(a).all() for a in average)
+    kernel = model.generator.trainable_weights[0]
+    kernel.assign(np.full(kernel.shape, np.nan, np.float32))
+    model.fit(data, epochs=2, verbose=0, callbacks=[checkpoint])
+    after = [v.numpy() for v in model.g_optimizer.variables if "average" in v.path]
+    for a, b in zip(average, after):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("every", [0, -1, 1.5, True])
+def test_checkpoint_every_must_be_a_whole_number_of_epochs(tmp_path, every):
+    with pytest.raises(ValueError, match="every must be a whole number of epochs >= 1"):
+        SafeCheckpoint(tmp_path, every=every)
 
 
 def test_interrupting_fit_keeps_the_weights_trained_so_far(tmp_path, digits):
@@ -87,8 +113,9 @@ def test_train_cli_writes_everything(tmp_path, digits, kind):
     out = tmp_path / "run"
     cli(["train", kind, "--out", str(out), "--epochs", "2", "--seed", "3",
          "--data", str(tmp_path / "tiny.npz")])
-    assert {"config.json", "generator.weights.h5", "discriminator.weights.h5", "grid.png",
-            "training.gif", "history.json"} <= {p.name for p in out.iterdir()}
+    assert {"config.json", "grid.png", "training.gif", "history.json"} <= {
+        p.name for p in out.iterdir()}
+    assert set(weight_files(out)) == {"generator", "discriminator"}
     meta = json.loads((out / "config.json").read_text())
     assert meta["training"]["epochs"] == 2 and meta["training"]["seed"] == 3
     assert meta["training"]["command"].startswith(f"python -m gan_utils train {kind} --out ")
@@ -98,12 +125,12 @@ def test_train_cli_writes_everything(tmp_path, digits, kind):
     assert type(gu.load(out)).__name__.lower() == kind
 
 
-def test_train_cli_rejects_a_test_only_folder(tmp_path, digits):
+def test_train_cli_rejects_a_test_only_folder(tmp_path, digits, capsys):
     x, y = digits
     np.savez(tmp_path / "test_only.npz", x_train=x[:0], y_train=y[:0], x_test=x, y_test=y)
-    with pytest.raises(SystemExit, match="no training digits"):
-        cli(["train", "infogan", "--out", str(tmp_path / "run"), "--data",
-             str(tmp_path / "test_only.npz")])
+    assert cli(["train", "infogan", "--out", str(tmp_path / "run"), "--data",
+                str(tmp_path / "test_only.npz")]) == 2
+    assert "no training digits" in capsys.readouterr().err
 
 
 def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypatch):
@@ -127,12 +154,14 @@ def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypa
     assert 0.0 <= report["category_accuracy"] <= 1.0 and len(report["mapping"]) == 10
     assert [c["index"] for c in report["style_codes"]] == [0, 1]
     assert report["fid"] > 0 and "fid_floor" in report and 0 <= report["methods_agree"] <= 10
+    # the folder has test digits only: the floor compares two halves of them, not other digits
+    assert report["fid_floor_source"] == "two halves of the test digits" and report["fid_floor"] > 0
 
 
-def test_evaluate_cli_needs_held_out_digits(tmp_path):
+def test_evaluate_cli_needs_held_out_digits(tmp_path, capsys):
     small().save(tmp_path / "info")
-    with pytest.raises(SystemExit, match="no held-out test digits"):
-        cli(["evaluate", str(tmp_path / "info"), "--test-data", "bundled"])
+    assert cli(["evaluate", str(tmp_path / "info"), "--test-data", "bundled"]) == 2
+    assert "no held-out test digits" in capsys.readouterr().err
 
 
 def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
@@ -141,7 +170,7 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     model.save(tmp_path / "run", extra={"training": {"seed": 0}})
     cli(["pack", str(tmp_path / "run"), str(tmp_path / "shipped")])
     assert "MB" in capsys.readouterr().out
-    full, half = ((tmp_path / d / "discriminator.weights.h5").stat().st_size
+    full, half = (weight_files(tmp_path / d)["discriminator"].stat().st_size
                   for d in ("run", "shipped"))
     assert half < 0.6 * full
     cli(["align", str(tmp_path / "shipped"), "--data", "bundled"])
@@ -150,7 +179,7 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     assert sorted(aligned.alignment.values()) == list(range(10))
     assert len(aligned.style_names) == 2
     assert aligned.checkpoint_meta["training"] == {"seed": 0}  # kept through both rewrites
-    assert (tmp_path / "shipped" / "discriminator.weights.h5").stat().st_size == half  # still half
+    assert weight_files(tmp_path / "shipped")["discriminator"].stat().st_size == half  # still half
 
 
 def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):

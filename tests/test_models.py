@@ -1,6 +1,7 @@
 """gan_utils.models: shapes, learning, save/load, bad input, and multi-replica training."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -12,7 +13,13 @@ import pytest
 
 import gan_utils as gu
 from gan_utils.builders import SingleChannelConv2D
-from gan_utils.models import ACGAN, CheckpointError, InfoGAN, load
+from gan_utils.checkpoints import CheckpointError, load, weight_files
+from gan_utils.models import ACGAN, InfoGAN
+
+
+def part_names(folder) -> list[str]:
+    """A checkpoint folder's file names without the content hash (generator-<hash>.weights.h5)."""
+    return sorted(re.sub(r"-[0-9a-f]{16}\.", ".", p.name) for p in folder.iterdir())
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +115,7 @@ def test_save_load_round_trip_gives_identical_images(tmp_path, model_class, digi
     data = gu.make_dataset(*digits, batch_size=64, neighbours=model.data_neighbours)
     model.fit(data, epochs=1, verbose=0)
     model.save(tmp_path / "ckpt")
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+    assert part_names(tmp_path / "ckpt") == [
         "config.json", "discriminator.weights.h5", "generator.weights.h5"]
     again = gu.load(tmp_path / "ckpt")
     assert type(again) is model_class and again.get_config() == model.get_config()
@@ -128,16 +135,19 @@ def test_interrupted_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         model.save(tmp_path / "ckpt")
     np.testing.assert_array_equal(load(tmp_path / "ckpt").generate([1], seed=0), before)
-    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == [
+    assert part_names(tmp_path / "ckpt") == [
         "config.json", "discriminator.weights.h5", "generator.weights.h5"]  # no leftovers
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"num_categories": 1}, "num_categories must be an integer >= 2"),
-    ({"num_styles": -1}, "num_styles must be an integer >= 0"),
+    ({"num_categories": 1}, "num_categories must be an integer from 2 to 1024"),
+    ({"num_categories": 10**9}, "num_categories must be an integer from 2 to 1024"),
+    ({"num_styles": -1}, "num_styles must be an integer from 1 to 1024"),
+    ({"num_styles": 0}, "num_styles must be an integer from 1 to 1024, got 0"),
+    ({"q_hidden": 10**7}, "q_hidden must be an integer from 0 to 4096"),
     ({"style_range": 0.0}, "style_range must be a number > 0"),
     ({"style_range": float("nan")}, "style_range must be a number > 0"),
-    ({"noise_dim": 0}, "noise_dim must be an integer >= 1"),
+    ({"noise_dim": 0}, "noise_dim must be an integer from 1 to 1024"),
     ({"category_weight": -1}, "category_weight must be a number >= 0"),
     ({"marginal_weight": -0.5}, "marginal_weight must be a number >= 0"),
 ])
@@ -147,7 +157,7 @@ def test_bad_infogan_arguments(kwargs, message):
 
 
 def test_bad_acgan_arguments():
-    with pytest.raises(ValueError, match="num_classes must be an integer >= 2"):
+    with pytest.raises(ValueError, match="num_classes must be an integer from 2 to 1024"):
         ACGAN(num_classes=1)
     with pytest.raises(ValueError, match="fake_class_weight"):
         ACGAN(fake_class_weight=-1.0)
@@ -260,15 +270,15 @@ def test_bad_checkpoints(tmp_path):
     with pytest.raises(CheckpointError, match="no config.json"):
         load(tmp_path / "empty")
     small_infogan().save(tmp_path / "info")
-    with pytest.raises(CheckpointError, match="holds a InfoGAN checkpoint, not ACGAN"):
+    with pytest.raises(CheckpointError, match="holds an InfoGAN checkpoint, not ACGAN"):
         load(tmp_path / "info", expect=ACGAN)
     config = json.loads((tmp_path / "info" / "config.json").read_text())
     config["config"]["num_categories"] = 12
     (tmp_path / "info" / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="weights do not fit this InfoGAN"):
         load(tmp_path / "info")
-    (tmp_path / "info" / "generator.weights.h5").unlink()
-    with pytest.raises(CheckpointError, match="generator.weights.h5 is missing"):
+    next((tmp_path / "info").glob("generator-*.weights.h5")).unlink()
+    with pytest.raises(CheckpointError, match=r"generator-[0-9a-f]{16}.weights.h5 is missing"):
         load(tmp_path / "info")
     (tmp_path / "info" / "config.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="not a gan_utils checkpoint config"):
@@ -317,7 +327,7 @@ def test_load_pretrained_names_what_is_shipped():
 
 def test_shipped_checkpoints_are_small_aligned_and_named():
     for name in ("acgan", "infogan"):
-        folder = gu.models.PRETRAINED_DIR / name
+        folder = gu.checkpoints.PRETRAINED_DIR / name
         size = sum(f.stat().st_size for f in folder.iterdir())
         assert size < 4 * 2**20, f"{name}: {size / 2**20:.2f} MB"
         meta = json.loads((folder / "config.json").read_text())
@@ -350,7 +360,7 @@ def test_half_precision_checkpoint_is_half_the_size_and_draws_the_same(tmp_path)
     model = small_infogan()
     model.save(tmp_path / "full")
     model.save(tmp_path / "half", half_precision=True)
-    size = lambda d: (d / "generator.weights.h5").stat().st_size  # noqa: E731
+    size = lambda d: weight_files(d)["generator"].stat().st_size  # noqa: E731
     assert size(tmp_path / "half") < 0.6 * size(tmp_path / "full")
     again = load(tmp_path / "half")
     assert again.generator.weights[0].dtype == "float32"
@@ -370,10 +380,10 @@ def test_style_names_survive_save_and_are_checked(tmp_path):
 def test_load_trained_falls_back_to_the_shipped_model(tmp_path, capsys):
     model = gu.load_trained(tmp_path / "nothing-here", "infogan")
     assert isinstance(model, InfoGAN)
-    assert "No InfoGAN saved in" in capsys.readouterr().out
+    assert "InfoGAN: none saved in" in capsys.readouterr().out
     small_infogan().save(tmp_path / "mine")
     assert gu.load_trained(tmp_path / "mine", "infogan").noise_dim == 8  # ours, not the shipped one
-    with pytest.raises(CheckpointError, match="holds a InfoGAN checkpoint, not ACGAN"):
+    with pytest.raises(CheckpointError, match="holds an InfoGAN checkpoint, not ACGAN"):
         gu.load_trained(tmp_path / "mine", "acgan")
     with pytest.raises(ValueError, match="'acgan' or 'infogan'"):
         gu.load_trained(tmp_path / "mine", "wgan")
