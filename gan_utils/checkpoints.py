@@ -55,7 +55,9 @@ def save_checkpoint(model, dirpath: str | os.PathLike, overwrite: bool = True,
     meta = {"format": CHECKPOINT_FORMAT, "model": type(model).__name__,
             "config": model.get_config(), **model.checkpoint_extras(), **(extra or {})}
     steps = _steps_trained(model)
-    record = {**meta.get("training", {}), **(training or {}), **({"steps": steps} if steps else {})}
+    loaded_from = getattr(model, "checkpoint_meta", {}).get("training", {})  # kept on a re-save
+    record = {**loaded_from, **meta.get("training", {}), **(training or {}),
+              **({"steps": steps} if steps else {})}
     if record:
         meta["training"] = record
     prefix = f".tmp-{os.getpid()}-"

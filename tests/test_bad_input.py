@@ -254,3 +254,11 @@ def test_a_style_slider_refuses_nan():
     with pytest.raises(TraitError, match="must be a finite number"):
         explorer.styles[0].value = float("nan")
     assert explorer.styles[0].value == 0.0 and explorer.image.value == before
+
+
+def test_saving_a_loaded_model_again_keeps_its_training_record(tmp_path):
+    small_infogan().save(tmp_path / "ckpt", training={"mode": "full", "seed": 5})
+    model = load(tmp_path / "ckpt")
+    model.set_style_names(["slant", "width"])  # what notebook 03 does before saving it back
+    model.save(tmp_path / "ckpt")
+    assert load(tmp_path / "ckpt").checkpoint_meta["training"] == {"mode": "full", "seed": 5}
