@@ -102,38 +102,41 @@ class ConditionalGAN(keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
-    def _report(self, **values) -> dict:
+    def update_metrics(self, **values) -> dict:
+        """Feed this step's values to their Mean trackers; return what the progress bar shows."""
         for name, value in values.items():
             self.trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
-    def _apply(self, tape: tf.GradientTape, d_total: tf.Tensor, g_total: tf.Tensor) -> None:
+    def apply_updates(self, tape: tf.GradientTape, d_total: tf.Tensor, g_total: tf.Tensor) -> None:
         """Update D (with its heads) on D's loss and G on G's loss, from one persistent tape."""
         d_vars, g_vars = self.discriminator.trainable_weights, self.generator.trainable_weights
         self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
         self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
 
     @staticmethod
-    def _batch_mean(per_example: tf.Tensor) -> tf.Tensor:
+    def batch_mean(per_example: tf.Tensor) -> tf.Tensor:
         """Sum over this replica's examples divided by the *global* batch: right under any strategy."""
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         global_batch = tf.cast(tf.shape(per_example)[0] * replicas, per_example.dtype)
         return tf.reduce_sum(per_example) / global_batch
 
     @staticmethod
-    def _replica_share(batch_value: tf.Tensor) -> tf.Tensor:
+    def replica_share(batch_value: tf.Tensor) -> tf.Tensor:
         """A per-batch loss term divided among replicas, whose gradients are summed."""
         return batch_value / tf.distribute.get_strategy().num_replicas_in_sync
 
     @staticmethod
-    def _check_batch(images: tf.Tensor) -> None:
+    def check_batch(images: tf.Tensor) -> None:
+        """Raise a clear error unless the batch is images of shape (batch, 28, 28, 1)."""
         if tuple(images.shape[1:]) != (28, 28, 1):
             raise ValueError(f"expected batches of images (batch, 28, 28, 1) scaled to [-1, 1] "
                              f"(see gan_utils.make_dataset), got {tuple(images.shape)}.")
 
     # -- generation -------------------------------------------------------------------------
 
-    def _codes(self, labels: np.ndarray, styles, noise, rng) -> np.ndarray:
+    def generator_codes(self, labels: np.ndarray, styles, noise, rng) -> np.ndarray:
+        """G's input rows for these labels: noise, the one-hot label and (InfoGAN) the styles."""
         raise NotImplementedError
 
     def labels_for_digits(self, digits) -> np.ndarray:
@@ -160,7 +163,7 @@ class ConditionalGAN(keras.Model):
         if noise is None:
             noise = rng.standard_normal((n, self.noise_dim))
         noise = _as_matrix("noise", noise, n, self.noise_dim)
-        codes = self._codes(labels, styles, noise, rng).astype(np.float32)
+        codes = self.generator_codes(labels, styles, noise, rng).astype(np.float32)
         if n == 0:
             return np.zeros((0, 28, 28, 1), np.float32)
         if self._compiled_generator is None:
@@ -241,7 +244,7 @@ class ACGAN(ConditionalGAN):
         self.augment = digit_moves(shift=0.1, turn=0.04)  # turns up to 14 degrees
         self.built = True  # both parts are built from keras.Input already
 
-    def _codes(self, labels, styles, noise, rng):
+    def generator_codes(self, labels, styles, noise, rng):
         if styles is not None:
             raise ValueError("ACGAN has no style codes: its only condition is the label.")
         return np.concatenate([noise, np.eye(self.num_classes)[labels]], axis=1)
@@ -251,13 +254,13 @@ class ACGAN(ConditionalGAN):
         if labels is None:
             raise ValueError("ACGAN trains on (images, labels) batches: "
                              "make_dataset(images, labels) gives them.")
-        self._check_batch(real)
+        self.check_batch(real)
         labels = tf.cast(labels, tf.int32)
         batch = tf.shape(real)[0]
         noise = tf.random.normal([batch, self.noise_dim])
         fake_labels = tf.random.uniform([batch], 0, self.num_classes, dtype=tf.int32)
         codes = tf.concat([noise, tf.one_hot(fake_labels, self.num_classes)], axis=1)
-        mean = self._batch_mean
+        mean = self.batch_mean
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(codes, training=True)
             real_logit, real_cls = self.discriminator(real, training=True)
@@ -271,8 +274,8 @@ class ACGAN(ConditionalGAN):
             d_class = class_real + self.fake_class_weight * class_fake
             d_total = mean(d_gan + self.class_weight * d_class)
             g_total = mean(g_gan + self.class_weight * class_fake)
-        self._apply(tape, d_total, g_total)
-        return self._report(
+        self.apply_updates(tape, d_total, g_total)
+        return self.update_metrics(
             d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
             class_loss=tf.reduce_mean(class_real + class_fake) / 2,
             d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
@@ -376,7 +379,7 @@ class InfoGAN(ConditionalGAN):
             outputs.append(layers.Dense(self.num_styles, name="q_style_log_std")(q))
         return keras.Model(image, outputs, name="infogan_discriminator")
 
-    def _codes(self, labels, styles, noise, rng):
+    def generator_codes(self, labels, styles, noise, rng):
         n = len(labels)
         if styles is None:
             styles = rng.uniform(-self.style_range, self.style_range, (n, self.num_styles))
@@ -466,10 +469,10 @@ class InfoGAN(ConditionalGAN):
         neighbours = None
         if isinstance(real, dict):  # make_dataset(..., neighbours=k)
             real, neighbours = real["images"], real["neighbours"]
-        self._check_batch(real)
+        self.check_batch(real)
         batch = tf.shape(real)[0]
         codes, category, styles = self.sample_codes(batch)
-        mean = self._batch_mean
+        mean = self.batch_mean
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(codes, training=True)
             real_logit, real_cat_logits, *_ = self.discriminator(real, training=True)
@@ -479,7 +482,7 @@ class InfoGAN(ConditionalGAN):
             g_gan = losses.generator_loss(fake_logit)
             cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
                                                  self.confidence_weight)  # one value per batch
-            d_total = mean(d_gan + info) + self.cluster_weight * self._replica_share(cluster)
+            d_total = mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
             if self.consistency_weight:  # same category for a digit and a moved copy of it
                 _, moved_logits, *_ = self.discriminator(self.augment(real, training=True),
                                                          training=True)
@@ -492,8 +495,8 @@ class InfoGAN(ConditionalGAN):
                 agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
                 d_total += self.neighbour_weight * mean(-tf.math.log(agreement + 1e-7))
             g_total = mean(g_gan + info)
-        self._apply(tape, d_total, g_total)
-        return self._report(
+        self.apply_updates(tape, d_total, g_total)
+        return self.update_metrics(
             d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
             info_loss=tf.reduce_mean(info),
             mi_category=math.log(self.num_categories) - tf.reduce_mean(cat_ce),

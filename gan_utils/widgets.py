@@ -40,7 +40,7 @@ class _Painter:
 
     def digits(self, labels, styles, noise) -> np.ndarray:
         labels = np.asarray(labels, np.int64)
-        codes = self.model._codes(labels, styles, np.repeat(noise, len(labels), axis=0), None)
+        codes = self.model.generator_codes(labels, styles, np.repeat(noise, len(labels), axis=0), None)
         return to_uint8(self._draw(tf.constant(codes, tf.float32)).numpy())
 
 
