@@ -210,7 +210,7 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None):
     try:
         model = MODELS[name](**{**_BEFORE_NEWER_KNOBS[name], **config})
     except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{config_file}: its config does not make a {name}: {exc}") from exc
+        raise CheckpointError(f"{config_file}: its config does not make an {name}: {exc}") from exc
     for part, path in weight_files(dirpath, meta).items():
         try:
             getattr(model, part).load_weights(path)

@@ -9,6 +9,7 @@ The steps are written out and explained in notebooks/01_acgan.ipynb and 02_infog
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from pathlib import Path
@@ -21,9 +22,9 @@ from keras import layers
 from gan_utils import losses
 from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.checkpoints import save_checkpoint
+from gan_utils.configs import ACGANConfig, InfoGANConfig, split_options
 
 LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 look-alikes
-MAX_CODE_SIZE = 1024  # noise values, categories, styles: far above any MNIST use, below a crash
 
 # --------------------------------------------------------------------------- shared plumbing
 
@@ -36,15 +37,18 @@ class ConditionalGAN(keras.Model):
     # D 2e-4 / G 1e-3 as the InfoGAN paper; G at 2e-4 left ACGAN's digits half-formed
     default_learning_rates = {"d": 2e-4, "g": 1e-3}
     num_labels: int
+    config_class: type  # the model's settings: ACGANConfig or InfoGANConfig
 
-    def __init__(self, noise_dim: int, ema_momentum: float = 0.0, **kwargs):
-        super().__init__(**kwargs)
-        _require_int("noise_dim", noise_dim, minimum=1)
-        _require_number("ema_momentum", ema_momentum, minimum=0.0)
-        if ema_momentum >= 1:
-            raise ValueError(f"ema_momentum must be below 1 (0 turns the average off), "
-                             f"got {ema_momentum!r}.")
-        self.noise_dim, self.ema_momentum = noise_dim, float(ema_momentum)
+    def __init__(self, config=None, **options):
+        """Build from a config object, or from its settings as keywords (InfoGAN(noise_dim=8))."""
+        settings, keras_options = split_options(self.config_class, options)
+        if config is not None and (settings or not isinstance(config, self.config_class)):
+            raise TypeError(f"pass either a {self.config_class.__name__} or its settings as "
+                            f"keywords, got {config!r} and {sorted(settings)}.")
+        super().__init__(**keras_options)
+        self.config = config or self.config_class(**settings)  # checked once, when made
+        for setting in dataclasses.fields(self.config):  # model.noise_dim etc., read-only copies
+            setattr(self, setting.name, getattr(self.config, setting.name))
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
         self._compiled_generator = None
 
@@ -176,7 +180,8 @@ class ConditionalGAN(keras.Model):
     # -- save and load ----------------------------------------------------------------------
 
     def get_config(self) -> dict:
-        return dict(self._config, ema_momentum=self.ema_momentum)
+        """The settings as a plain dict (what config.json keeps)."""
+        return dataclasses.asdict(self.config)
 
     def checkpoint_extras(self) -> dict:
         """What config.json keeps beside the settings (InfoGAN: its measured alignment)."""
@@ -203,7 +208,7 @@ class ConditionalGAN(keras.Model):
 class ACGAN(ConditionalGAN):
     """ACGAN: G draws from noise plus a one-hot *real* label; D judges real/fake and classifies.
 
-    Defaults (README, "Recipe notes"): noise_dim=62, D learning rate 2e-4, G 1e-3;
+    Defaults (docs/recipe.md, "Recipe notes: ACGAN"): noise_dim=62, D learning rate 2e-4, G 1e-3;
     fake_class_weight=0: D's class head learns from real digits only (the paper uses 1, which
     needed twice the epochs for the same label accuracy), while G is still trained to make D
     read its fakes as the asked label; move_real_for_class=True: the class head learns from
@@ -218,28 +223,19 @@ class ACGAN(ConditionalGAN):
     metric_names = ("d_loss", "g_loss", "class_loss", "d_real_acc", "d_fake_acc",
                     "class_acc_real", "class_acc_fake")
 
-    def __init__(self, noise_dim: int = 62, num_classes: int = 10, class_weight: float = 1.0,
-                 fake_class_weight: float = 0.0, move_real_for_class: bool = True,
-                 use_bn: bool = True, dropout: float = 0.3, ema_momentum: float = 0.999, **kwargs):
-        super().__init__(noise_dim=noise_dim, ema_momentum=ema_momentum, **kwargs)
-        _require_int("num_classes", num_classes, minimum=2)
-        _require_number("class_weight", class_weight, minimum=0.0)
-        _require_number("fake_class_weight", fake_class_weight, minimum=0.0)
-        _require_bool("move_real_for_class", move_real_for_class)
-        _require_bool("use_bn", use_bn)
-        self.num_classes = self.num_labels = num_classes
-        self.class_weight, self.fake_class_weight = class_weight, fake_class_weight
-        self.move_real_for_class = move_real_for_class
-        self._config = dict(noise_dim=noise_dim, num_classes=num_classes,
-                            class_weight=class_weight, fake_class_weight=fake_class_weight,
-                            move_real_for_class=self.move_real_for_class,
-                            use_bn=use_bn, dropout=dropout)
-        self.generator = mnist_uni_gen_cnn(noise_dim + num_classes, name="acgan_generator")
+    config_class = ACGANConfig
+
+    def __init__(self, config: ACGANConfig | None = None, **options):
+        """Settings: see gan_utils.configs.ACGANConfig (e.g. ACGAN(noise_dim=62))."""
+        super().__init__(config, **options)
+        self.num_labels = self.num_classes
+        self.generator = mnist_uni_gen_cnn(self.noise_dim + self.num_classes,
+                                           name="acgan_generator")
         image = keras.Input((28, 28, 1))
-        features = mnist_uni_disc_cnn(use_bn, dropout)(image)
+        features = mnist_uni_disc_cnn(self.use_bn, self.dropout)(image)
         self.discriminator = keras.Model(
             image, [layers.Dense(1, name="real_fake")(features),
-                    layers.Dense(num_classes, name="class_logits")(features)],
+                    layers.Dense(self.num_classes, name="class_logits")(features)],
             name="acgan_discriminator")
         self.augment = digit_moves(shift=0.1, turn=0.04)  # turns up to 14 degrees
         self.built = True  # both parts are built from keras.Input already
@@ -298,7 +294,7 @@ class InfoGAN(ConditionalGAN):
     D (real/fake) and the recognition network Q share the discriminator trunk. The info loss
     (category cross-entropy + Gaussian NLL of the styles) is added to both D/Q's and G's loss.
 
-    Defaults are the best recipe measured on the 5,000 bundled digits (README, "Recipe notes"):
+    Defaults are the best recipe measured on the 5,000 bundled digits (docs/recipe.md, "Recipe notes: InfoGAN"):
     16 noise values, so that digit identity has little noise to hide in, D/Q's learning rate
     4e-4, and three label-free terms on *real* digits that D/Q alone minimises:
     cluster_weight (the batch spread evenly over the categories, -marginal_weight * H(c), plus
@@ -314,47 +310,17 @@ class InfoGAN(ConditionalGAN):
     # D/Q learns twice as fast as ConditionalGAN's 2e-4: Q's categories settle on digits sooner
     default_learning_rates = {"d": 4e-4, "g": 1e-3}
 
-    def __init__(self, noise_dim: int = 16, num_categories: int = 10, num_styles: int = 2,
-                 style_range: float = 1.0, category_weight: float = 1.0,
-                 style_weight: float = 0.5, learn_style_std: bool = False,
-                 q_hidden: int = 128, shared_dense: int = 0, cluster_weight: float = 1.0,
-                 marginal_weight: float = 2.0, confidence_weight: float = 0.0,
-                 consistency_weight: float = 3.0, neighbour_weight: float = 1.0,
-                 use_bn: bool = True, dropout: float = 0.3, **kwargs):
-        super().__init__(noise_dim=noise_dim, **kwargs)
-        _require_int("num_categories", num_categories, minimum=2)
-        _require_int("num_styles", num_styles, minimum=1)
-        _require_number("style_range", style_range, minimum=0.0, strict=True)
-        _require_number("category_weight", category_weight, minimum=0.0)
-        _require_number("style_weight", style_weight, minimum=0.0)
-        _require_number("cluster_weight", cluster_weight, minimum=0.0)
-        _require_number("marginal_weight", marginal_weight, minimum=0.0)
-        _require_number("consistency_weight", consistency_weight, minimum=0.0)
-        _require_number("neighbour_weight", neighbour_weight, minimum=0.0)
-        _require_number("confidence_weight", confidence_weight, minimum=0.0)
-        _require_int("q_hidden", q_hidden, minimum=0, maximum=4096)
-        _require_int("shared_dense", shared_dense, minimum=0, maximum=4096)
-        _require_bool("learn_style_std", learn_style_std)
-        _require_bool("use_bn", use_bn)
-        self.num_categories = self.num_labels = num_categories
-        self.num_styles, self.style_range = num_styles, float(style_range)
-        self.category_weight, self.style_weight = category_weight, style_weight
-        self.learn_style_std, self.cluster_weight = learn_style_std, cluster_weight
-        self.consistency_weight, self.marginal_weight = consistency_weight, marginal_weight
-        self.neighbour_weight, self.confidence_weight = neighbour_weight, confidence_weight
+    config_class = InfoGANConfig
+
+    def __init__(self, config: InfoGANConfig | None = None, **options):
+        """Settings: see gan_utils.configs.InfoGANConfig (e.g. InfoGAN(noise_dim=8))."""
+        super().__init__(config, **options)
+        self.num_labels = self.num_categories
         self.augment = digit_moves(shift=0.1, turn=0.06, zoom=0.1)  # turns up to 22 degrees
-        self._config = dict(noise_dim=noise_dim, num_categories=num_categories,
-                            num_styles=num_styles, style_range=style_range,
-                            category_weight=category_weight, style_weight=style_weight,
-                            learn_style_std=learn_style_std, q_hidden=q_hidden,
-                            shared_dense=shared_dense, cluster_weight=cluster_weight,
-                            marginal_weight=marginal_weight,
-                            confidence_weight=confidence_weight,
-                            consistency_weight=consistency_weight,
-                            neighbour_weight=neighbour_weight, use_bn=use_bn, dropout=dropout)
-        self.generator = mnist_uni_gen_cnn(noise_dim + num_categories + num_styles,
+        self.generator = mnist_uni_gen_cnn(self.noise_dim + self.num_categories + self.num_styles,
                                            name="infogan_generator")
-        self.discriminator = self._build_discriminator(use_bn, dropout, shared_dense, q_hidden)
+        self.discriminator = self._build_discriminator(self.use_bn, self.dropout,
+                                                       self.shared_dense, self.q_hidden)
         self.alignment: dict[int, int] | None = None  # category -> digit, once measured
         self.style_names: list[str] | None = None  # e.g. ["slant", "width"], once measured
         self.built = True  # both parts are built from keras.Input already
@@ -576,22 +542,3 @@ def _as_matrix(name: str, values, rows: int, cols: int) -> np.ndarray:
     if values.shape != (rows, cols):
         raise ValueError(f"{name} must have shape ({rows}, {cols}), got {values.shape}.")
     return values
-
-
-def _require_int(name: str, value, minimum: int, maximum: int = MAX_CODE_SIZE) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
-            or not minimum <= value <= maximum:
-        raise ValueError(f"{name} must be an integer from {minimum} to {maximum}, got {value!r}.")
-
-
-def _require_bool(name: str, value) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}.")
-
-
-def _require_number(name: str, value, minimum: float, strict: bool = False) -> None:
-    ok = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
-    ok = ok and math.isfinite(value) and (value > minimum if strict else value >= minimum)
-    if not ok:
-        raise ValueError(f"{name} must be a number {'>' if strict else '>='} {minimum}, "
-                         f"got {value!r}.")

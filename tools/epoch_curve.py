@@ -5,7 +5,7 @@
 
 Prints one line per probe and writes curve.json beside the checkpoint; with --keep, also a
 checkpoint at each probe (e30/, e35/, ...) for `python -m gan_utils evaluate`. This is how the
-README's "Why 45 epochs" table was measured. Reading Q uses no random numbers, so with the
+"Why 45 epochs" table in docs/recipe.md was measured. Reading Q uses no random numbers, so with the
 default noise size the final checkpoint is the one `python -m gan_utils train infogan` gives for
 the same seed.
 """
