@@ -3,7 +3,7 @@
 The lesson lives in notebooks/; this package holds what every notebook reuses.
 """
 
-from gan_utils import callbacks, checkpoints, evaluation, plots
+from gan_utils import callbacks, checkpoints, evaluation, judge, plots, reports
 from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
 from gan_utils.data import (Mnist, MnistDataError, load_idx, load_mnist, make_dataset,
                             nearest_neighbours)
@@ -29,6 +29,8 @@ __all__ = [
     "callbacks",
     "checkpoints",
     "evaluation",
+    "judge",
     "plots",
+    "reports",
 ]
 __version__ = "0.1.0"

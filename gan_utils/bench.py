@@ -17,6 +17,7 @@ import time
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.python.profiler import model_analyzer, option_builder
 
 from gan_utils import losses
 from gan_utils.data import load_mnist, make_dataset
@@ -56,8 +57,6 @@ def step_flops(model: InfoGAN, batch: int) -> float:
 
 
 def _forward_flops(net: keras.Model, shape: tuple) -> float:
-    from tensorflow.python.profiler import model_analyzer, option_builder
-
     fn = tf.function(lambda x: net(x, training=False))
     graph = fn.get_concrete_function(tf.TensorSpec(shape, tf.float32)).graph
     opts = option_builder.ProfileOptionBuilder.float_operation()

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from gan_utils.reports import compare_table
+
 # ACGAN still improved from 30 to 40 epochs; InfoGAN's categories settle by ~30 epochs, but its
 # FID and slant code keep improving to 45 (README, "Why 45 epochs": tools/epoch_curve.py)
 DEFAULT_EPOCHS = {"acgan": 60, "infogan": 45}
@@ -135,23 +137,6 @@ def pack(source: Path, target: Path) -> Path:
     size = sum(f.stat().st_size for f in target.iterdir() if f.is_file())
     print(f"{source} -> {target}: {size / 2**20:.2f} MB")
     return target
-
-
-def compare_table(acgan: dict, infogan: dict) -> str:
-    """The side-by-side table the comparison notebook shows."""
-    def cell(report, key, fmt="{:.4f}"):
-        return fmt.format(report[key]) if report.get(key) is not None else "-"
-
-    styles = ", ".join(f"{c['name']} ({c['rho']:+.2f})" for c in infogan.get("style_codes", []))
-    rows = [("", "ACGAN", "InfoGAN"),
-            ("labels", "real (supervised)", "invented (unsupervised)"),
-            ("label accuracy", cell(acgan, "label_accuracy"), cell(infogan, "label_accuracy")),
-            ("matched category accuracy", "-", cell(infogan, "category_accuracy")),
-            ("MNIST FID (floor)", f"{acgan['fid']} ({acgan.get('fid_floor', '-')})",
-             f"{infogan['fid']} ({infogan.get('fid_floor', '-')})"),
-            ("style codes", "none", styles or "-")]
-    width = max(len(r[0]) for r in rows)
-    return "\n".join(f"{a:<{width}}  {b:<20}  {c}" for a, b, c in rows)
 
 
 def _positive_int(text: str) -> int:

@@ -1,17 +1,29 @@
 """Measure what a trained GAN learned: InfoGAN's categories against digit labels.
 
+Matching categories to digits, naming the style codes, FID and diversity, and the report that
+`python -m gan_utils evaluate` prints. The independent classifier they read digits with lives
+in gan_utils.judge; the report's text layout in gan_utils.reports.
 Explained in notebooks/03_acgan_vs_infogan.ipynb.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import pdist
+from scipy.stats import spearmanr
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from gan_utils.measures import frechet_distance
+from gan_utils.data import to_unit_range
+from gan_utils.judge import classifier_features, classify_digits, label_accuracy
+from gan_utils.measures import PROPERTIES, frechet_distance
+
+# Moved to gan_utils.judge and gan_utils.reports; still importable from here, because the
+# notebooks call gu.evaluation.classify_digits, label_accuracy, load_classifier, format_report.
+from gan_utils.judge import load_classifier  # noqa: F401  (re-export)
+from gan_utils.reports import format_report  # noqa: F401  (re-export)
 
 
 @dataclass
@@ -47,8 +59,6 @@ def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) ->
 
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
     """Q's category on real labelled digits (uint8 or [-1, 1]), matched one-to-one to labels."""
-    from gan_utils.data import to_unit_range
-
     images = to_unit_range(images) if np.asarray(images).dtype == np.uint8 else images
     probs, _ = model.recognize(images)
     return match_categories(probs.argmax(axis=1), labels, model.num_categories)
@@ -61,108 +71,14 @@ def align(model, images: np.ndarray, labels: np.ndarray) -> Matching:
     return matching
 
 
-# --------------------------------------------------------------------------- independent classifier
-
-CLASSIFIER_DIR = Path(__file__).parent / "pretrained" / "classifier"
-_classifier_cache: dict = {}
-_extractor_cache: dict = {}
-
-
-def build_classifier():
-    """A small CNN digit classifier, independent of both GANs; its 'features' layer feeds FID."""
-    import keras
-    from keras import layers
-
-    return keras.Sequential([
-        keras.Input((28, 28, 1)),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", fill_value=-1.0),
-        layers.RandomRotation(0.04, fill_mode="constant", fill_value=-1.0),
-        layers.Conv2D(32, 3, activation="relu"),
-        layers.Conv2D(32, 3, activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.Conv2D(64, 3, activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dropout(0.4),
-        layers.Dense(128, activation="relu", name="features"),
-        layers.Dropout(0.4),
-        layers.Dense(10, name="logits"),
-    ], name="mnist_classifier")
+def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifier=None) -> Matching:
+    """Method (b): the independent classifier reads digits generated per category; matched 1:1."""
+    categories = np.repeat(np.arange(model.num_categories), n_per_category)
+    digits = classify_digits(model.generate(categories, seed=seed), classifier)
+    return match_categories(categories, digits, model.num_categories)
 
 
-def train_classifier(images: np.ndarray, labels: np.ndarray, epochs: int = 30, seed: int = 0):
-    """Train the independent classifier on uint8 digits (with small shifts and turns)."""
-    import keras
-
-    from gan_utils.data import make_dataset
-
-    keras.utils.set_random_seed(seed)
-    model = build_classifier()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  metrics=["accuracy"])
-    model.fit(make_dataset(images, labels, batch_size=64, seed=seed), epochs=epochs, verbose=0)
-    return model
-
-
-def load_classifier(path: Path | None = None):
-    """The shipped independent classifier (trained once on the bundled digits), loaded once."""
-    path = Path(path or CLASSIFIER_DIR / "classifier.weights.h5")
-    if path not in _classifier_cache:
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: the independent classifier is missing; rebuild it "
-                                    "with `python -m gan_utils.evaluation --train-classifier`.")
-        model = build_classifier()
-        model.load_weights(path)
-        _classifier_cache[path] = model
-    return _classifier_cache[path]
-
-
-def classify_digits(images: np.ndarray, classifier=None) -> np.ndarray:
-    """The independent classifier's digit (n,) for images in [-1, 1] (or uint8)."""
-    from gan_utils.data import to_unit_range
-
-    classifier = classifier or load_classifier()
-    images = np.asarray(images)
-    images = to_unit_range(images) if images.dtype == np.uint8 else images
-    return classifier.predict(images, batch_size=500, verbose=0).argmax(axis=1)
-
-
-def label_accuracy(model, n: int = 10_000, seed: int = 0, classifier=None) -> float:
-    """How often the independent classifier reads generate(digits=d) as d (n samples).
-
-    ACGAN's labels are the digits; an InfoGAN must be aligned (its stored mapping is used).
-    """
-    labels = np.arange(n) % model.num_labels
-    images = model.generate(digits=labels, seed=seed)
-    return float((classify_digits(images, classifier) == labels).mean())
-
-
-def _main() -> None:
-    import argparse
-
-    from gan_utils.data import load_mnist
-
-    parser = argparse.ArgumentParser(description="(Re)train the shipped independent classifier.")
-    parser.add_argument("--train-classifier", action="store_true", required=True)
-    parser.add_argument("--test-data", help="folder of held-out IDX digits to report accuracy on")
-    args = parser.parse_args()
-    train = load_mnist("bundled", verbose=False)
-    classifier = train_classifier(train.x_train, train.y_train)
-    CLASSIFIER_DIR.mkdir(parents=True, exist_ok=True)
-    classifier.save_weights(CLASSIFIER_DIR / "classifier.weights.h5")
-    if args.test_data:
-        test = load_mnist(args.test_data, verbose=False)
-        accuracy = (classify_digits(test.x_test, classifier) == test.y_test).mean()
-        print(f"held-out accuracy on {len(test.x_test):,} digits: {accuracy:.4f}")
-
-
-if __name__ == "__main__":
-    _main()
-
-
-# --------------------------------------------------------------------------- style codes and FID
+# --------------------------------------------------------------------------- style codes
 
 
 @dataclass
@@ -184,8 +100,6 @@ def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
     image property (slant, width, thickness) whose Spearman rank correlation with it is
     strongest, provided |rho| >= threshold.
     """
-    from gan_utils.measures import PROPERTIES
-
     rng = np.random.default_rng(seed)
     k, s = model.num_categories, model.num_styles
     values = np.linspace(-limit, limit, steps)
@@ -218,33 +132,16 @@ def name_styles(model, **sweep) -> list[StyleCode]:
 
 def _rank_correlation(code_values: np.ndarray, measured: np.ndarray) -> float:
     """Spearman's rho; 0 when the property does not move at all (the code changes nothing)."""
-    from scipy.stats import spearmanr
-
     if np.ptp(measured) == 0:
         return 0.0
     return float(spearmanr(code_values, measured)[0])
 
 
-def classifier_features(images: np.ndarray, classifier=None) -> np.ndarray:
-    """The independent classifier's penultimate features (n, 128) for images in [-1, 1] or uint8."""
-    import keras
-
-    from gan_utils.data import to_unit_range
-
-    classifier = classifier or load_classifier()
-    images = np.asarray(images)
-    images = to_unit_range(images) if images.dtype == np.uint8 else images
-    if id(classifier) not in _extractor_cache:  # one extractor per classifier, not per call;
-        extractor = keras.Model(classifier.inputs, classifier.get_layer("features").output)
-        _extractor_cache[id(classifier)] = (classifier, extractor)  # holding it keeps the id unique
-    _, extractor = _extractor_cache[id(classifier)]
-    return extractor.predict(images, batch_size=500, verbose=0)
+# --------------------------------------------------------------------------- FID
 
 
 def diversity(features: np.ndarray, labels: np.ndarray, k: int) -> list[float]:
     """Mean pairwise distance between the feature vectors of each label's images (collapse -> 0)."""
-    from scipy.spatial.distance import pdist
-
     out = []
     for label in range(k):
         group = features[labels == label][:500]
@@ -261,21 +158,10 @@ def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> fl
 # --------------------------------------------------------------------------- one report
 
 
-def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifier=None) -> Matching:
-    """Method (b): the independent classifier reads digits generated per category; matched 1:1."""
-    categories = np.repeat(np.arange(model.num_categories), n_per_category)
-    digits = classify_digits(model.generate(categories, seed=seed), classifier)
-    return match_categories(categories, digits, model.num_categories)
-
-
 def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
              train_images: np.ndarray | None = None, n_fid: int = 5000, n_label: int = 10_000,
              style_draws: int = 40, seed: int = 0, split: str = "held-out") -> dict:
     """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
-    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
-
-    from gan_utils.data import to_unit_range
-
     if len(test_images) == 0:
         raise ValueError("no held-out digits to evaluate on: pass --test-data with a t10k folder.")
     report: dict = {"model": type(model).__name__, "n_test": int(len(test_images)),
@@ -363,32 +249,7 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[st
     return notes
 
 
-def format_report(report: dict) -> str:
-    """The report as a short readable table."""
-    lines = [f"{report['model']} on {report['n_test']:,} {report.get('split', 'held-out')} digits"]
-    floor = (f" (real-vs-real floor {report['fid_floor']}: {report['fid_floor_source']})"
-             if "fid_floor" in report else "")
-    lines.append(f"  MNIST FID                  {report['fid']}{floor}")
-    if "diversity" in report:
-        lines.append(f"  diversity per label        {min(report['diversity'])}..{max(report['diversity'])}"
-                     f"  (real digits {report['diversity_real']}; near 0 = collapse)")
-    if report["model"] == "ACGAN":
-        lines.append(f"  label accuracy             {report['label_accuracy']:.4f}  "
-                     "(independent classifier reads generate(label) as label)")
-        return "\n".join(lines + [f"  note: {p}" for p in report.get("problems", [])])
-    lines += [
-        f"  category accuracy (Q)      {report['category_accuracy']:.4f}  (matched one-to-one)",
-        f"  NMI / ARI                  {report['nmi']:.3f} / {report['ari']:.3f}",
-        f"  generated accuracy         {report['generated_accuracy']:.4f}  "
-        "(classifier on generate(category), matched)",
-        f"  methods agree on           {report['methods_agree']} of {len(report['mapping'])} categories",
-        "  generate(digits=d) read d  " + (f"{report['label_accuracy']:.4f}  (stored alignment)"
-                                          if report.get("label_accuracy") is not None
-                                          else "-  (not aligned yet)"),
-        "  category -> digit          " + " ".join(f"{c}->{d}" for c, d in report["mapping"].items()),
-    ]
-    for code in report["style_codes"]:
-        lines.append(f"  style {code['index'] + 1}: {code['name']:<10} (rho {code['rho']:+.2f} "
-                     f"with {code['property']})")
-    lines += [f"  note: {problem}" for problem in report["problems"]]
-    return "\n".join(lines)
+if __name__ == "__main__":  # the old spelling of `python -m gan_utils.judge --train-classifier`
+    from gan_utils.judge import main
+
+    main()

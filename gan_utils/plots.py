@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 
@@ -37,8 +38,6 @@ def image_grid(images, nrows: int, pad: int = 2) -> np.ndarray:
 def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str | None = None,
               col_title: str | None = None, scale: float = 0.45):
     """Plot a grid of digits, optionally naming each row; returns the matplotlib figure."""
-    import matplotlib.pyplot as plt
-
     grid = image_grid(images, nrows)
     height, width = grid.shape
     fig, ax = plt.subplots(figsize=(width / 30 * scale + 0.8, height / 30 * scale + 0.4))
@@ -96,8 +95,6 @@ def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | No
                    title: str = "Q's category vs the true digit"):
     """The confusion matrix (rows: categories, columns: digits), and beside it rows reordered
     by the matched digit, so a perfect alignment shows as a diagonal."""
-    import matplotlib.pyplot as plt
-
     panels = [("as learned", confusion, list(range(len(confusion))))]
     if category_to_label is not None:
         order = sorted(category_to_label, key=category_to_label.get)
@@ -119,8 +116,6 @@ def show_style_sweep(model, style_index: int, measure, measure_name: str, limit:
                      n_cols: int = 9, seed: int = 0):
     """One row per category across [-limit, limit] of one style code, with the measured
     property's mean per column plotted underneath (the training range is shaded)."""
-    import matplotlib.pyplot as plt
-
     k = model.num_categories
     values = np.linspace(-limit, limit, n_cols)
     images = sweep_images(model, style_index, values, seed)

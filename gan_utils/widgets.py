@@ -17,6 +17,7 @@ import tensorflow as tf
 import traitlets
 
 from gan_utils.callbacks import png_bytes
+from gan_utils.checkpoints import load_pretrained
 from gan_utils.models import ACGAN, ConditionalGAN, InfoGAN
 from gan_utils.plots import image_grid, to_uint8
 
@@ -247,8 +248,6 @@ def redraw_latency(view, moves: int = 200, slider=None) -> dict:
 
 
 def _main() -> None:
-    from gan_utils.models import load_pretrained
-
     infogan, acgan = load_pretrained("infogan"), load_pretrained("acgan")
     infogan_view = explore(infogan)
     views = [("explore(infogan), style 1 slider", infogan_view, infogan_view.styles[0]),

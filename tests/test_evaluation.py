@@ -1,10 +1,18 @@
-"""gan_utils.evaluation: category matching and the independent classifier."""
+"""gan_utils.evaluation (category matching, style naming, FID), gan_utils.judge (the independent
+classifier) and gan_utils.reports (the report as text)."""
 
+import matplotlib
 import numpy as np
 import pytest
 
 import gan_utils as gu
-from gan_utils.evaluation import classify_digits, label_accuracy, match_categories
+from gan_utils import cli
+from gan_utils.evaluation import match_categories
+from gan_utils.judge import classify_digits, label_accuracy
+from gan_utils.measures import slant
+from gan_utils.plots import show_confusion, show_style_sweep
+from gan_utils.reports import compare_table, format_report
+from tests.test_measures import sheared_bar
 
 
 def test_matching_recovers_a_known_permutation():
@@ -52,8 +60,6 @@ class ShearingStub:
     num_categories, num_styles, noise_dim = 3, 2, 4
 
     def generate(self, labels, styles, noise):
-        from tests.test_measures import sheared_bar
-
         shears = 0.15 * styles[:, 0] + 0.01 * noise[:, 0]
         return np.stack([sheared_bar(float(s)) for s in shears])
 
@@ -73,12 +79,7 @@ def test_fid_of_real_digits_against_themselves_and_against_noise():
 
 
 def test_figures_draw_from_real_inputs():
-    import matplotlib
-
     matplotlib.use("Agg")
-    from gan_utils.measures import slant
-    from gan_utils.plots import show_confusion, show_style_sweep
-
     confusion = np.diag(np.arange(1, 11)) + 1
     mapping = {c: (c + 1) % 10 for c in range(10)}
     fig = show_confusion(confusion, mapping)
@@ -125,14 +126,19 @@ def infogan_report(**overrides) -> dict:
 
 
 def test_format_report_reads_aligned_and_unaligned_infogan_reports():
-    unaligned = gu.evaluation.format_report(infogan_report())
+    unaligned = format_report(infogan_report())
     assert unaligned.startswith("InfoGAN on 100 training digits")
     assert "(not aligned yet)" in unaligned and "note: label 1 may have collapsed" in unaligned
     assert "style 1: slant" in unaligned
-    aligned = gu.evaluation.format_report(infogan_report(label_accuracy=0.7818))
+    aligned = format_report(infogan_report(label_accuracy=0.7818))
     assert "0.7818  (stored alignment)" in aligned
-    from gan_utils.cli import compare_table
-
     table = compare_table({"model": "ACGAN", "fid": 9.0, "label_accuracy": 0.95},
                           infogan_report(label_accuracy=0.7818))
     assert "0.9500" in table and "0.7818" in table and "slant (+0.90)" in table
+
+
+def test_moved_names_stay_importable_where_the_notebooks_and_cli_use_them():
+    for name in ("classify_digits", "label_accuracy", "load_classifier", "classifier_features"):
+        assert getattr(gu.evaluation, name) is getattr(gu.judge, name)
+    assert gu.evaluation.format_report is gu.reports.format_report
+    assert cli.compare_table is gu.reports.compare_table
