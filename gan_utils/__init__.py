@@ -8,12 +8,15 @@ from gan_utils.builders import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen
 from gan_utils.data import (Mnist, MnistDataError, load_idx, load_mnist, make_dataset,
                             nearest_neighbours)
 from gan_utils.checkpoints import CheckpointError, load, load_pretrained, load_trained
+from gan_utils.configs import ACGANConfig, InfoGANConfig
 from gan_utils.models import ACGAN, InfoGAN
 
 __all__ = [
     "ACGAN",
+    "ACGANConfig",
     "CheckpointError",
     "InfoGAN",
+    "InfoGANConfig",
     "load",
     "load_pretrained",
     "load_trained",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
 
 import keras
 import numpy as np
+from IPython.display import Image as IPyImage, display
+from PIL import Image
 
 from gan_utils.plots import sample_grid
 
@@ -38,16 +41,12 @@ class SampleGrid(keras.callbacks.Callback):
         frame = sample_grid(self.model, self.n_cols, self.style_index, self.seed)
         self.frames.append(frame)
         if self.out_dir:
-            from PIL import Image
-
             self.out_dir.mkdir(parents=True, exist_ok=True)
             Image.fromarray(frame).save(self.out_dir / f"grid_{len(self.frames) - 1:03d}.png")
         if self.live:
             self._show(frame, caption)
 
     def _show(self, frame: np.ndarray, caption: str) -> None:
-        from IPython.display import Image as IPyImage, display
-
         png = IPyImage(data=png_bytes(frame, self.scale))
         if self._display is None:
             self._display = display(png, display_id=True)
@@ -97,10 +96,6 @@ class SafeCheckpoint(keras.callbacks.Callback):
 
 def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:
     """A uint8 picture as PNG bytes, enlarged by an integer factor (nearest neighbour)."""
-    import io
-
-    from PIL import Image
-
     image = Image.fromarray(frame)
     if scale > 1:
         image = image.resize((frame.shape[1] * scale, frame.shape[0] * scale), Image.NEAREST)
@@ -112,8 +107,6 @@ def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:
 def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 300,
              hold_last_ms: int = 1500) -> Path:
     """Write grid frames as an animated GIF with Pillow, holding the last frame a little longer."""
-    from PIL import Image
-
     if not frames:
         raise ValueError("no frames to write: train with a SampleGrid callback first.")
     path = Path(path)

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 CHECKPOINT_FORMAT = "gan_utils.checkpoint/2"
@@ -120,8 +121,6 @@ def _sha256(path: Path) -> str:
 
 def _store_as_float16(path: Path) -> None:
     """Rewrite a .weights.h5 file with its float32 arrays stored as float16."""
-    import h5py
-
     copy = path.with_name(path.name + ".f16")
     with h5py.File(path, "r") as source, h5py.File(copy, "w") as target:
         target.attrs.update(source.attrs)
@@ -141,8 +140,6 @@ def _store_as_float16(path: Path) -> None:
 
 def is_half_precision(dirpath: str | os.PathLike) -> bool:
     """Whether a checkpoint's weights are stored as float16 (as the shipped ones are)."""
-    import h5py
-
     kinds = set()
     with h5py.File(weight_files(dirpath)["generator"], "r") as f:
         f.visititems(lambda _, item: kinds.add(item.dtype.name)
@@ -155,7 +152,7 @@ def is_half_precision(dirpath: str | os.PathLike) -> bool:
 
 def read_meta(dirpath: str | os.PathLike) -> dict:
     """A checkpoint's config.json, checked: its format, its model and its config are known."""
-    from gan_utils.models import MODELS
+    from gan_utils.models import MODELS  # here, not at the top: models imports this module
 
     dirpath = Path(dirpath)
     config_file = dirpath / "config.json"
@@ -198,7 +195,7 @@ def weight_files(dirpath: str | os.PathLike, meta: dict | None = None) -> dict[s
 
 def load(dirpath: str | os.PathLike, expect: str | type | None = None):
     """Rebuild the model saved in a folder by model.save(), with its weights."""
-    from gan_utils.models import MODELS
+    from gan_utils.models import MODELS  # here, not at the top: models imports this module
 
     dirpath = Path(dirpath)
     meta = read_meta(dirpath)

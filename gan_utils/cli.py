@@ -5,16 +5,23 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
 
+import keras
 from PIL import Image
 
-from gan_utils.reports import compare_table
+from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
+from gan_utils.checkpoints import describe_training, is_half_precision, load, read_meta
+from gan_utils.data import load_mnist, make_dataset
+from gan_utils.evaluation import align, evaluate, name_styles
+from gan_utils.models import ACGAN, InfoGAN
+from gan_utils.reports import compare_table, format_report
 
 # ACGAN still improved from 30 to 40 epochs; InfoGAN's categories settle by ~30 epochs, but its
-# FID and slant code keep improving to 45 (README, "Why 45 epochs": tools/epoch_curve.py)
+# FID and slant code keep improving to 45 (docs/recipe.md, "Why 45 epochs": tools/epoch_curve.py)
 DEFAULT_EPOCHS = {"acgan": 60, "infogan": 45}
 DEFAULT_BATCH_SIZE = 64
 
@@ -33,13 +40,6 @@ def train(kind: str, out: Path, epochs: int, batch_size: int, seed: int, data: s
     model_options are constructor arguments that differ from the model's defaults. A trained
     model already in `out` is only replaced with overwrite=True.
     """
-    import keras
-
-    from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
-    from gan_utils.checkpoints import describe_training, read_meta
-    from gan_utils.data import load_mnist, make_dataset
-    from gan_utils.models import ACGAN, InfoGAN
-
     for name, value in (("epochs", epochs), ("batch size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise UsageError(f"the {name} must be a whole number of at least 1, got {value!r}.")
@@ -84,10 +84,6 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | Non
     The real-vs-real FID floor compares the test digits with the training digits of the same
     source or, where it has none, two halves of the test digits.
     """
-    from gan_utils.checkpoints import load
-    from gan_utils.data import load_mnist
-    from gan_utils.evaluation import evaluate
-
     model = load(dirpath, expect=expect)
     test = load_mnist(test_data, verbose=False)
     if len(test.x_test) == 0:
@@ -99,11 +95,6 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | Non
 
 def align_dir(dirpath: Path, data: str) -> None:
     """Store in an InfoGAN checkpoint which digit each category draws and what each style moves."""
-    from gan_utils.checkpoints import is_half_precision, load
-    from gan_utils.data import load_mnist
-    from gan_utils.evaluation import align, name_styles
-    from gan_utils.models import InfoGAN
-
     model = load(dirpath, expect=InfoGAN)
     digits = load_mnist(data, verbose=False)
     if len(digits.x_train) == 0:
@@ -124,10 +115,6 @@ def _saved_extras(model) -> dict:
 
 def pack(source: Path, target: Path) -> Path:
     """Copy a trained checkpoint at half precision (how the shipped ones are made)."""
-    import shutil
-
-    from gan_utils.checkpoints import load
-
     if Path(target).resolve() == Path(source).resolve():
         raise UsageError("pack writes a copy: give a target folder other than the source.")
     model = load(source)
@@ -139,26 +126,21 @@ def pack(source: Path, target: Path) -> Path:
     return target
 
 
-def _positive_int(text: str) -> int:
-    """argparse type: a whole number of at least 1 (0 or -3 epochs mean nothing)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(low: int, high: int | None = None):
+    """An argparse type: a whole number from low (to high); 0 or -3 epochs mean nothing."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    """argparse type: a random seed, a whole number from 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 4294967295, got {value}")
-    return value
+_positive_int, _seed = _whole_number(1), _whole_number(0, 2**32 - 1)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -205,8 +187,6 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> None:
               args.batch_size, args.seed, args.data, overwrite=args.overwrite,
               command="python -m gan_utils " + shlex.join(sys.argv[1:] if argv is None else argv))
     elif args.command == "evaluate":
-        from gan_utils.evaluation import format_report
-
         report = evaluate_dir(args.dir, args.test_data, args.seed)
         print(json.dumps(report) if args.json else format_report(report))
     elif args.command == "align":

