@@ -176,7 +176,8 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
     real_by_digit = diversity(real_features, np.asarray(test_labels[:n_fid]), 10)
     report["diversity_real"] = round(float(np.mean(real_by_digit)), 2)
     if train_images is not None and len(train_images):  # the same source's training digits
-        floor_a, floor_b, floor_source = train_images[:n_fid], test_images[:n_fid], "training vs test"
+        pick = np.random.default_rng(seed).permutation(len(train_images))[:n_fid]  # may be sorted
+        floor_a, floor_b, floor_source = train_images[pick], test_images[:n_fid], "training vs test"
     else:  # no training split given: two halves of the test digits, which share no digit
         half = len(test_images) // 2
         floor_a, floor_b = test_images[:half][:n_fid], test_images[half:][:n_fid]

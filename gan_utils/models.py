@@ -78,6 +78,7 @@ class ConditionalGAN(keras.Model):
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
             _check_pixel_spec(x.element_spec)
+            x = x.map(_assert_pixel_range)  # checks each batch as it flows; changes no value
         else:
             _check_pixel_range(x.get("images") if isinstance(x, dict) else x)
         history = super().fit(x, *args, **kwargs)
@@ -521,6 +522,19 @@ def _check_pixel_range(images) -> None:
             f"fit expects float images scaled to [-1, 1] (background -1), got {images.dtype} "
             f"values {low:g}..{high:g}. Pass uint8 digits through gan_utils.make_dataset, or "
             "scale them yourself with gan_utils.data.to_unit_range.")
+
+
+def _assert_pixel_range(*element):
+    """A dataset element, passed on unchanged after checking its images lie in [-1, 1]."""
+    first = element[0]
+    images = first["images"] if isinstance(first, dict) else first
+    low, high = tf.reduce_min(images), tf.reduce_max(images)
+    ok = (low >= -1.001) & (high <= 1.001) & (low <= -0.5)  # real digits have a -1 background
+    check = tf.debugging.Assert(ok, [
+        "fit expects images scaled to [-1, 1] (background -1); this batch spans", low, "..",
+        high, ". Build the data with gan_utils.make_dataset, which scales uint8 digits."])
+    with tf.control_dependencies([check]):
+        return tf.nest.map_structure(tf.identity, element if len(element) > 1 else first)
 
 
 def _check_pixel_spec(spec) -> None:
