@@ -16,7 +16,7 @@ from PIL import Image
 from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
 from gan_utils.checkpoints import describe_training, is_half_precision, load, read_meta
 from gan_utils.data import load_mnist, make_dataset
-from gan_utils.evaluation import align, evaluate, name_styles
+from gan_utils.evaluation import align, evaluation_report, name_styles
 from gan_utils.models import ACGAN, InfoGAN
 from gan_utils.reports import compare_table, format_report
 
@@ -88,9 +88,10 @@ def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | Non
     test = load_mnist(test_data, verbose=False)
     if len(test.x_test) == 0:
         raise UsageError(f"{test_data}: no held-out test digits there ({test.source}). Pass "
-                         "--test-data bundled (the shipped test digits), 'keras', or a folder of t10k-* IDX files.")
-    return evaluate(model, test.x_test, test.y_test, test.x_train if len(test.x_train) else None,
-                    seed=seed, **sizes)
+                         "--test-data bundled (the shipped test digits), 'keras', or a folder "
+                         "of t10k-* IDX files.")
+    return evaluation_report(model, test.x_test, test.y_test,
+                             test.x_train if len(test.x_train) else None, seed=seed, **sizes)
 
 
 def align_dir(dirpath: Path, data: str) -> None:

@@ -158,7 +158,7 @@ def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> fl
 # --------------------------------------------------------------------------- one report
 
 
-def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
+def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
              train_images: np.ndarray | None = None, n_fid: int = 5000, n_label: int = 10_000,
              style_draws: int = 40, seed: int = 0, split: str = "held-out") -> dict:
     """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
@@ -212,6 +212,9 @@ def evaluate(model, test_images: np.ndarray, test_labels: np.ndarray,
                      for s in name_style_codes(model, draws=style_draws, seed=seed)],
     )
     return report
+
+
+evaluate = evaluation_report  # its name before 2026-12: kept so older notebooks still run
 
 
 def collapse_notes(fake_diversity: list[float], real_diversity: list[float],

@@ -1,6 +1,6 @@
 """Evaluation reports as text: one model's report (format_report), two side by side (compare_table).
 
-The reports themselves are built by gan_utils.evaluation.evaluate; these only lay them out.
+The reports themselves are built by gan_utils.evaluation.evaluation_report; these only lay them out.
 """
 
 from __future__ import annotations

@@ -47,8 +47,9 @@ def test_evaluate_needs_no_network_by_default(tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(gan_utils.data, "_load_keras", offline)
     sizes = dict(n_fid=200, n_label=200, style_draws=4)
-    real_evaluate = gan_utils.cli.evaluate
-    monkeypatch.setattr(gan_utils.cli, "evaluate", lambda *a, **k: real_evaluate(*a, **k, **sizes))
+    real_report = gan_utils.cli.evaluation_report
+    monkeypatch.setattr(gan_utils.cli, "evaluation_report",
+                        lambda *a, **k: real_report(*a, **k, **sizes))
     gu.ACGAN(noise_dim=8).save(tmp_path / "ac")
     assert cli(["evaluate", str(tmp_path / "ac"), "--json"]) == 0
     report = capsys.readouterr().out.strip().splitlines()[-1]
