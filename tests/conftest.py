@@ -1,7 +1,89 @@
-"""Repeats, loudly at the end of the run, why the browser tests were skipped (test_browser.py)."""
+"""Fixtures shared by the test modules, and the summary of why the browser tests were skipped.
+
+Test modules take what they share from here as fixtures; none imports from another.
+"""
+
+import gzip
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import gan_utils as gu
+
+SMALL_NOISE_DIM = 8  # small models: 8 noise values keep a training step fast on a laptop CPU
+
+
+# --------------------------------------------------------------------------- data
+
+
+@pytest.fixture(scope="session")
+def bundled() -> gu.Mnist:
+    """The bundled MNIST (5,000 training digits, the 10,000 test digits), loaded once."""
+    return gu.load_mnist("bundled", verbose=False)
+
+
+@pytest.fixture(scope="session")
+def digits(bundled) -> tuple[np.ndarray, np.ndarray]:
+    """128 bundled digits and their labels, drawn at random (seed 0): every digit, ~13 of each.
+
+    The bundled digits are sorted by label, so the first 128 would all be zeros. The arrays
+    are read-only: the whole session shares them.
+    """
+    pick = np.random.default_rng(0).permutation(len(bundled.x_train))[:128]
+    x, y = bundled.x_train[pick], bundled.y_train[pick]
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def _write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = False,
+               cut: int = 0) -> Path:
+    """Write an IDX ubyte file as MNIST does: magic (0, 0, 8, ndim), big-endian dims, bytes."""
+    magic = magic if magic is not None else (0x0803 if array.ndim == 3 else 0x0801)
+    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    raw = raw[: len(raw) - cut] if cut else raw
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(raw)
+    return path
+
+
+@pytest.fixture(scope="session")
+def write_idx() -> Callable[..., Path]:
+    """write_idx(path, array, magic=None, gz=False, cut=0) -> path: an IDX file as MNIST ships them.
+
+    magic overrides the magic number, gz gzips the file, cut drops that many bytes at the end.
+    """
+    return _write_idx
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _small(model_class: type[keras.Model] = gu.InfoGAN, seed: int = 0, **options) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    options.setdefault("noise_dim", SMALL_NOISE_DIM)
+    model = model_class(**options)
+    model.compile()
+    return model
+
+
+@pytest.fixture(scope="session")
+def small() -> Callable[..., keras.Model]:
+    """small(model_class=gu.InfoGAN, seed=0, **options): a compiled model with 8 noise values.
+
+    Keras' random seed is set first, so the same call builds the same weights.
+    """
+    return _small
+
+
+# --------------------------------------------------------------------------- reporting
 
 
 def pytest_terminal_summary(terminalreporter):
+    """Repeat, loudly at the end of the run, why the browser tests were skipped."""
     reasons = set()
     for report in terminalreporter.stats.get("skipped", []):
         if isinstance(report.longrepr, tuple):  # (path, line, "Skipped: reason")

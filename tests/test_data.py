@@ -15,24 +15,14 @@ from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset,
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
 
-def write_idx(path: Path, array: np.ndarray, magic: int | None = None, gz: bool = False,
-              cut: int = 0) -> Path:
-    """Write an IDX ubyte file as MNIST does: magic (0, 0, 8, ndim), big-endian dims, bytes."""
-    magic = magic if magic is not None else (0x0803 if array.ndim == 3 else 0x0801)
-    header = magic.to_bytes(4, "big") + b"".join(d.to_bytes(4, "big") for d in array.shape)
-    raw = header + array.astype(np.uint8).tobytes()
-    raw = raw[: len(raw) - cut] if cut else raw
-    (gzip.open if gz else open)(path, "wb").write(raw)
-    return path
-
-
-def fake_digits(n: int, seed: int = 0):
+def fake_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n random uint8 "digits" (noise, not digits) and labels 0-9: the same for the same seed."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n)
 
 
 @pytest.fixture
-def idx_folder(tmp_path):
+def idx_folder(tmp_path, write_idx):
     """A folder with a 30-digit train split and a 20-digit test split, test gzipped."""
     for prefix, n, gz in (("train", 30, False), ("t10k", 20, True)):
         x, y = fake_digits(n, seed=n)
@@ -57,7 +47,7 @@ def test_idx_folder_round_trip(idx_folder):
     assert str(idx_folder) in mnist.source
 
 
-def test_idx_folder_with_only_a_test_split(tmp_path):
+def test_idx_folder_with_only_a_test_split(tmp_path, write_idx):
     x, y = fake_digits(5)
     write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", y)
@@ -65,7 +55,7 @@ def test_idx_folder_with_only_a_test_split(tmp_path):
     assert mnist.x_train.shape == (0, 28, 28) and mnist.x_test.shape == (5, 28, 28)
 
 
-def test_truncated_file_names_the_file(idx_folder):
+def test_truncated_file_names_the_file(idx_folder, write_idx):
     x, _ = fake_digits(30, seed=30)
     bad = write_idx(idx_folder / "train-images-idx3-ubyte", x, cut=100)
     with pytest.raises(MnistDataError, match="truncated") as err:
@@ -73,7 +63,7 @@ def test_truncated_file_names_the_file(idx_folder):
     assert str(bad) in str(err.value)
 
 
-def test_truncated_gzip_stream(tmp_path):
+def test_truncated_gzip_stream(tmp_path, write_idx):
     x, _ = fake_digits(10)
     path = write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", x, gz=True)
     path.write_bytes(path.read_bytes()[:-40])
@@ -81,7 +71,7 @@ def test_truncated_gzip_stream(tmp_path):
         load_idx(path)
 
 
-def test_corrupted_gzip_body_names_the_file(tmp_path):
+def test_corrupted_gzip_body_names_the_file(tmp_path, write_idx):
     raw = write_idx(tmp_path / "t10k-images-idx3-ubyte", fake_digits(10)[0]).read_bytes()
     packed = gzip.compress(raw)  # a 10-byte header: no file name in it
     path = tmp_path / "t10k-images-idx3-ubyte.gz"
@@ -111,7 +101,7 @@ def test_gzip_bomb_is_refused_without_unpacking_it(tmp_path):
     assert peak < 5 << 20, f"peak allocation {peak:,} bytes"
 
 
-def test_file_longer_than_its_header(tmp_path):
+def test_file_longer_than_its_header(tmp_path, write_idx):
     x, _ = fake_digits(3)
     for gz in (False, True):
         path = write_idx(tmp_path / f"imgs{gz}", np.concatenate([x, x]), gz=gz)
@@ -123,7 +113,7 @@ def test_file_longer_than_its_header(tmp_path):
     np.testing.assert_array_equal(load_idx(gz_path), x)
 
 
-def test_wrong_magic_number(tmp_path):
+def test_wrong_magic_number(tmp_path, write_idx):
     x, _ = fake_digits(3)
     path = write_idx(tmp_path / "t10k-images-idx3-ubyte", x, magic=0x0000_0803 + 7)
     with pytest.raises(MnistDataError, match="magic number 2058"):
@@ -137,13 +127,13 @@ def test_not_an_idx_file_at_all(tmp_path):
         load_idx(path)
 
 
-def test_wrong_image_size(tmp_path):
+def test_wrong_image_size(tmp_path, write_idx):
     path = write_idx(tmp_path / "imgs", np.zeros((2, 32, 32), np.uint8))
     with pytest.raises(MnistDataError, match=r"\(32, 32\), expected \(28, 28\)"):
         load_idx(path)
 
 
-def test_mismatched_counts(tmp_path):
+def test_mismatched_counts(tmp_path, write_idx):
     x, y = fake_digits(10)
     write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:7])
@@ -151,7 +141,7 @@ def test_mismatched_counts(tmp_path):
         load_mnist(tmp_path)
 
 
-def test_labels_out_of_range(tmp_path):
+def test_labels_out_of_range(tmp_path, write_idx):
     x, y = fake_digits(10)
     y[3] = 12
     write_idx(tmp_path / "t10k-images-idx3-ubyte", x)
@@ -160,14 +150,14 @@ def test_labels_out_of_range(tmp_path):
         load_mnist(tmp_path)
 
 
-def test_images_without_labels(tmp_path):
+def test_images_without_labels(tmp_path, write_idx):
     write_idx(tmp_path / "t10k-images-idx3-ubyte", fake_digits(4)[0])
     with pytest.raises(MnistDataError,
                        match=r"found test images but not t10k-labels-idx1-ubyte\[\.gz\]"):
         load_mnist(tmp_path)
 
 
-def test_labels_without_images(tmp_path):
+def test_labels_without_images(tmp_path, write_idx):
     write_idx(tmp_path / "train-labels-idx1-ubyte", fake_digits(4)[1])
     with pytest.raises(MnistDataError,
                        match=r"found train labels but not train-images-idx3-ubyte\[\.gz\]"):
@@ -204,6 +194,9 @@ def test_npz_round_trip(tmp_path):
     mnist = load_mnist(path)
     np.testing.assert_array_equal(mnist.x_test, x[8:])
     assert len(mnist.y_train) == 8
+    for got, want in ((mnist.x_train, x[:8]), (mnist.y_train, y[:8]), (mnist.y_test, y[8:])):
+        np.testing.assert_array_equal(got, want)
+    assert mnist.x_train.dtype == np.uint8 and str(path) in mnist.source
 
 
 def test_npz_with_pickled_objects_is_refused(tmp_path):
@@ -238,7 +231,8 @@ def test_bundled_digits_are_real_and_balanced():
     mnist = load_mnist("bundled")
     assert mnist.x_train.shape == (5000, 28, 28) and mnist.x_train.dtype == np.uint8
     assert np.bincount(mnist.y_train).tolist() == [500] * 10
-    assert mnist.x_train.max() == 255 and len(mnist.x_test) == 0
+    assert mnist.x_train.max() == 255
+    assert len(mnist.x_test) == 10_000  # the official test set ships too (test_bundled_test_set)
     assert 0.1 < (mnist.x_train > 127).mean() < 0.25  # ink, like real MNIST (~13% of pixels)
 
 
@@ -304,9 +298,8 @@ def test_make_dataset_without_labels_and_bad_arguments():
         make_dataset(x, np.zeros(9, int))
 
 
-def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit():
-    mnist = load_mnist("bundled", verbose=False)
-    x, y = mnist.x_train[::5], mnist.y_train[::5]  # 1,000 digits, 100 of each (sorted by label)
+def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit(bundled):
+    x, y = bundled.x_train[::5], bundled.y_train[::5]  # 1,000 digits, 100 of each (sorted by label)
     found = nearest_neighbours(x, k=5)
     assert found.shape == (1000, 5) and found.dtype == np.int32
     assert not (found == np.arange(1000)[:, None]).any()  # never itself
@@ -316,9 +309,8 @@ def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit():
         nearest_neighbours(x[:50], k=50)
 
 
-def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike():
-    mnist = load_mnist("bundled", verbose=False)
-    x, y = mnist.x_train[::10], mnist.y_train[::10]  # 500 digits, 50 of each
+def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike(bundled):
+    x, y = bundled.x_train[::10], bundled.y_train[::10]  # 500 digits, 50 of each
     keras.utils.set_random_seed(0)  # which of the 3 look-alikes is drawn
     # One batch holds the whole epoch: each digit once, so the share below is not a small sample.
     batch, labels = next(iter(make_dataset(x, y, batch_size=500, neighbours=3, seed=0)))

@@ -130,8 +130,37 @@ def test_redraw_latency_counts_every_seed_move(acgan):
 
 
 def test_snapshot_is_a_png(infogan):
-    png = widgets.explore(infogan).snapshot()
+    """snapshot(): one PNG of what the view shows now, the digit (4x) beside the sweep, all 2x."""
+    view = widgets.explore(infogan, seed=3)
+    untouched = view.snapshot()
+    row, seven = next((i, value) for i, (name, value) in enumerate(view.label.options)
+                      if name == "7")
+    view.label.value = seven
+    view.styles[0].value = 0.5
+    png = view.snapshot()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    picture = Image.open(io.BytesIO(png))
+    assert picture.format == "PNG" and picture.mode == "L"
+    noise = view.painter.noise(3)
+    digit, sweep = view.current_digit(noise), view.sweep(noise)
+    assert sweep.shape == (10 * 30 + 2, widgets.SWEEP_COLUMNS * 30 + 2)
+    # digit (112 px) | 8 px gap | sweep | 8 px gap, as tall as the sweep, then doubled
+    assert picture.size == (2 * (4 * 28 + 8 + sweep.shape[1] + 8), 2 * sweep.shape[0])
+    pixels = np.asarray(picture)[::2, ::2]
+    np.testing.assert_array_equal(pixels[:112:4, :112:4], digit)
+    assert not pixels[112:, :120].any() and not pixels[:, 112:120].any()  # padding is black
+    np.testing.assert_array_equal(pixels[:, 120:120 + sweep.shape[1]], sweep)
+    # the digit is what the model draws for 7 with these codes (up to rounding), and not blank
+    drawn = gu.plots.to_uint8(infogan.generate(digits=[7], noise=noise, styles=[[0.5, 0.0]]))[0]
+    assert np.abs(drawn.astype(int) - digit).max() <= 2
+    assert 0.05 < (digit > 127).mean() < 0.5  # ink on ~13% of an MNIST digit's pixels
+    assert classify_digits(digit[None])[0] == 7
+    # the sweep's row for 7, at style 1 = 0.5 (column 5 of -2..2), is the same digit
+    column = int(np.flatnonzero(np.isclose(np.linspace(-widgets.STYLE_LIMIT, widgets.STYLE_LIMIT,
+                                                        widgets.SWEEP_COLUMNS), 0.5))[0])
+    tile = sweep[2 + row * 30: 2 + row * 30 + 28, 2 + column * 30: 2 + column * 30 + 28]
+    assert np.abs(tile.astype(int) - digit).max() <= 2
+    assert png != untouched  # the snapshot follows the controls
 
 
 def test_bad_arguments_raise_clear_errors(infogan, acgan):
