@@ -67,7 +67,7 @@ class SafeCheckpoint(keras.callbacks.Callback):
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ValueError(f"every must be a whole number of epochs >= 1, got {every!r}.")
         self.dirpath, self.every, self.training = Path(dirpath), int(every), training
-        self.saved_epochs: list[int] = []
+        self.saved_steps: list[int] = []  # the optimizer step of each save
         self._last_good: list[np.ndarray] = []
 
     def _state(self) -> list:
@@ -79,19 +79,19 @@ class SafeCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if not all(math.isfinite(float(v)) for v in (logs or {}).values()):
             self.model.stop_training = True
-            if self.saved_epochs:
+            if self.saved_steps:
                 for variable, value in zip(self._state(), self._last_good):
                     variable.assign(value)
-                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; the model is back "
-                      f"as it was after epoch {self.saved_epochs[-1] + 1} (saved in "
-                      f"{self.dirpath}); training can go on from there.")
+                print(f"SafeCheckpoint: non-finite loss in epoch {epoch + 1} of this run; the "
+                      f"model is back as it was at its last save (optimizer step "
+                      f"{self.saved_steps[-1]:,}, in {self.dirpath}); training can go on from there.")
             else:
-                print(f"SafeCheckpoint: non-finite loss at epoch {epoch + 1}; nothing saved yet.")
+                print(f"SafeCheckpoint: non-finite loss in epoch {epoch + 1}; nothing saved yet.")
             return
         if (epoch + 1) % self.every == 0:
             self.model.save(self.dirpath, training=self.training)
             self._last_good = [variable.numpy() for variable in self._state()]
-            self.saved_epochs.append(epoch)
+            self.saved_steps.append(int(self.model.d_optimizer.iterations.numpy()))
 
 
 def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:
