@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import h5py
@@ -55,8 +56,10 @@ def save_checkpoint(model, dirpath: str | os.PathLike, overwrite: bool = True,
     _remove_killed_saves(dirpath)
     meta = {"format": CHECKPOINT_FORMAT, "model": type(model).__name__,
             "config": model.get_config(), **model.checkpoint_extras(), **(extra or {})}
-    steps = _steps_trained(model)
     loaded_from = getattr(model, "checkpoint_meta", {}).get("training", {})  # kept on a re-save
+    steps = _steps_trained(model)
+    if steps:  # a loaded model trained further counts its earlier steps too
+        steps += loaded_from.get("steps", 0)
     record = {**loaded_from, **meta.get("training", {}), **(training or {}),
               **({"steps": steps} if steps else {})}
     if record:
@@ -105,10 +108,10 @@ def _remove_killed_saves(dirpath: Path) -> None:
 
 def _remove_unnamed_weights(dirpath: Path, keep: set[str]) -> None:
     """Delete weight files that config.json no longer names (an older save's, or a killed one's)."""
-    for part in PARTS:
-        for path in dirpath.glob(f"{part}*.weights.h5"):
-            if path.name not in keep:
-                path.unlink(missing_ok=True)
+    ours = re.compile(rf"({'|'.join(PARTS)})(-[0-9a-f]{{16}})?\.weights\.h5")  # not a user's file
+    for path in dirpath.iterdir():
+        if ours.fullmatch(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
 
 
 def _sha256(path: Path) -> str:

@@ -278,3 +278,17 @@ def test_saving_a_loaded_model_again_keeps_its_training_record(tmp_path):
     model.set_style_names(["slant", "width"])  # what notebook 03 does before saving it back
     model.save(tmp_path / "ckpt")
     assert load(tmp_path / "ckpt").checkpoint_meta["training"] == {"mode": "full", "seed": 5}
+
+
+def test_a_loaded_model_trained_further_counts_all_its_steps(tmp_path, digits):
+    model = small_infogan()
+    data = gu.make_dataset(digits[0], batch_size=64, neighbours=5)
+    model.fit(data, epochs=1, verbose=0)
+    model.save(tmp_path / "ckpt")
+    (tmp_path / "ckpt" / "generator_mine.weights.h5").write_bytes(b"a user's file")
+    again = load(tmp_path / "ckpt")
+    again.compile()
+    again.fit(data, epochs=1, verbose=0)
+    again.save(tmp_path / "ckpt")
+    assert load(tmp_path / "ckpt").checkpoint_meta["training"]["steps"] == 4  # 2 + 2
+    assert (tmp_path / "ckpt" / "generator_mine.weights.h5").read_bytes() == b"a user's file"
