@@ -21,7 +21,8 @@ from keras import layers
 
 from gan_utils import losses
 from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
-from gan_utils.checkpoints import save_checkpoint
+from gan_utils.checkpoints import (  # noqa: F401  load & co. lived here before 2026-12
+    CheckpointError, load, load_pretrained, load_trained, save_checkpoint)
 from gan_utils.configs import ACGANConfig, InfoGANConfig, split_options
 
 LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 look-alikes
