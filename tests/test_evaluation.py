@@ -12,7 +12,7 @@ from gan_utils.judge import classify_digits, label_accuracy
 from gan_utils.measures import slant
 from gan_utils.plots import show_confusion, show_style_sweep
 from gan_utils.reports import compare_table, format_report
-from tests.test_measures import sheared_bar
+from tests.drawing import sheared_bar
 
 
 def test_matching_recovers_a_known_permutation():
