@@ -105,10 +105,19 @@ def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:
 
 
 def save_gif(frames: list[np.ndarray], path: str | Path, ms_per_frame: int = 300,
-             hold_last_ms: int = 1500) -> Path:
-    """Write grid frames as an animated GIF with Pillow, holding the last frame a little longer."""
+             hold_last_ms: int = 1500, max_frames: int | None = None) -> Path:
+    """Write grid frames as an animated GIF with Pillow, holding the last frame a little longer.
+
+    max_frames keeps that many frames, evenly spaced, always the first and the last (a GIF of
+    every epoch is megabytes inside a notebook).
+    """
     if not frames:
         raise ValueError("no frames to write: train with a SampleGrid callback first.")
+    if max_frames is not None:
+        if isinstance(max_frames, bool) or not isinstance(max_frames, int) or max_frames < 2:
+            raise ValueError(f"max_frames must be a whole number >= 2, got {max_frames!r}.")
+        picks = np.unique(np.linspace(0, len(frames) - 1, max_frames).round().astype(int))
+        frames = [frames[i] for i in picks]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     images = [Image.fromarray(f) for f in frames]

@@ -192,3 +192,16 @@ def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):
     assert [row["epoch"] for row in rows] == [2, 4]
     assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
     assert type(gu.load(out / "e2")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8
+
+
+def test_save_gif_keeps_at_most_max_frames_first_and_last_included(tmp_path):
+    frames = [np.full((4, 4), i * 5, np.uint8) for i in range(46)]  # start + 45 epochs
+    gif = Image.open(save_gif(frames, tmp_path / "short.gif", max_frames=12))
+    assert gif.n_frames == 12
+    shown = []
+    for k in range(gif.n_frames):
+        gif.seek(k)
+        shown.append(int(np.asarray(gif.convert("L"))[0, 0]))
+    assert shown[0] == 0 and shown[-1] == 45 * 5 and shown == sorted(shown)
+    with pytest.raises(ValueError, match="max_frames must be a whole number >= 2"):
+        save_gif(frames, tmp_path / "bad.gif", max_frames=1)
