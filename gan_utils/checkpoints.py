@@ -28,6 +28,10 @@ _BEFORE_NEWER_KNOBS = {"ACGAN": {"move_real_for_class": False},
                        "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0}}
 
 
+# What save() writes afresh each time; everything else in a loaded config.json is carried over.
+_WRITTEN_BY_SAVE = ("format", "model", "config", "files", "alignment", "style_names")
+
+
 class CheckpointError(ValueError):
     """Raised when a checkpoint folder is missing, incomplete, damaged or holds another model."""
 
@@ -54,9 +58,11 @@ def save_checkpoint(model, dirpath: str | os.PathLike, overwrite: bool = True,
         raise FileExistsError(f"{dirpath} holds a checkpoint; pass overwrite=True to replace it.")
     dirpath.mkdir(parents=True, exist_ok=True)
     _remove_killed_saves(dirpath)
+    loaded = getattr(model, "checkpoint_meta", {})  # a re-saved model keeps what it was saved with
+    kept = {k: v for k, v in loaded.items() if k not in _WRITTEN_BY_SAVE}
     meta = {"format": CHECKPOINT_FORMAT, "model": type(model).__name__,
-            "config": model.get_config(), **model.checkpoint_extras(), **(extra or {})}
-    loaded_from = getattr(model, "checkpoint_meta", {}).get("training", {})  # kept on a re-save
+            "config": model.get_config(), **kept, **model.checkpoint_extras(), **(extra or {})}
+    loaded_from = kept.get("training", {})
     steps = _steps_trained(model)
     if steps:  # a loaded model trained further counts its earlier steps too
         steps += loaded_from.get("steps", 0)

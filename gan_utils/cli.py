@@ -102,16 +102,10 @@ def align_dir(dirpath: Path, data: str) -> None:
         raise UsageError(f"{data}: no labelled training digits there to align on.")
     matching = align(model, digits.x_train, digits.y_train)
     codes = name_styles(model)
-    model.save(dirpath, extra=_saved_extras(model), half_precision=is_half_precision(dirpath))
+    model.save(dirpath, half_precision=is_half_precision(dirpath))  # keeps its training record
     print(f"{dirpath}: categories -> digits {matching.category_to_label} "
           f"(accuracy {matching.accuracy:.4f} on {len(digits.x_train)} {digits.source} digits); "
           f"styles: {[f'{c.name} ({c.property} {c.rho:+.2f})' for c in codes]}")
-
-
-def _saved_extras(model) -> dict:
-    """What a loaded checkpoint's config.json holds beyond what save() writes itself (training)."""
-    own = ("format", "model", "config", "files", "alignment", "style_names")
-    return {k: v for k, v in model.checkpoint_meta.items() if k not in own}
 
 
 def pack(source: Path, target: Path) -> Path:
@@ -119,7 +113,7 @@ def pack(source: Path, target: Path) -> Path:
     if Path(target).resolve() == Path(source).resolve():
         raise UsageError("pack writes a copy: give a target folder other than the source.")
     model = load(source)
-    model.save(target, extra=_saved_extras(model), half_precision=True)
+    model.save(target, half_precision=True)  # keeps its training record
     if (source / "grid.png").is_file():
         shutil.copy(source / "grid.png", target / "grid.png")
     size = sum(f.stat().st_size for f in target.iterdir() if f.is_file())

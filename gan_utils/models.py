@@ -511,6 +511,11 @@ def _as_images(images) -> np.ndarray:
     return images.astype(np.float32)
 
 
+# Images fit takes: within [-1, 1] (a little rounding allowed), with a dark background: a real
+# digit's darkest pixel is -1, so one whose darkest is above -0.5 was scaled to [0, 1] or not at all.
+_PIXEL_LIMIT, _BACKGROUND_BELOW = 1.001, -0.5
+
+
 def _check_pixel_range(images) -> None:
     """Array input to fit: float images in [-1, 1] with a dark background, not 0-255 or 0-1."""
     if images is None or isinstance(images, (tf.data.Dataset, keras.utils.PyDataset)) \
@@ -518,7 +523,8 @@ def _check_pixel_range(images) -> None:
         return
     images = np.asarray(images)
     low, high = (float(images.min()), float(images.max())) if images.size else (-1.0, 1.0)
-    if images.dtype == np.uint8 or high > 1.001 or low < -1.001 or low > -0.5:
+    if images.dtype == np.uint8 or not -_PIXEL_LIMIT <= low <= _BACKGROUND_BELOW \
+            or high > _PIXEL_LIMIT:
         raise ValueError(
             f"fit expects float images scaled to [-1, 1] (background -1), got {images.dtype} "
             f"values {low:g}..{high:g}. Pass uint8 digits through gan_utils.make_dataset, or "
@@ -530,7 +536,7 @@ def _assert_pixel_range(*element):
     first = element[0]
     images = first["images"] if isinstance(first, dict) else first
     low, high = tf.reduce_min(images), tf.reduce_max(images)
-    ok = (low >= -1.001) & (high <= 1.001) & (low <= -0.5)  # real digits have a -1 background
+    ok = (low >= -_PIXEL_LIMIT) & (low <= _BACKGROUND_BELOW) & (high <= _PIXEL_LIMIT)
     check = tf.debugging.Assert(ok, [
         "fit expects images scaled to [-1, 1] (background -1); this batch spans", low, "..",
         high, ". Build the data with gan_utils.make_dataset, which scales uint8 digits."])
