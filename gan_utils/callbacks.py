@@ -1,4 +1,4 @@
-"""Keras callbacks for GAN training: sample grids each epoch, a GIF, and safe checkpoints."""
+"""Keras callbacks for GAN training: sample grids, a GIF, safe checkpoints, a step budget, a probe."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 from IPython.display import Image as IPyImage, display
 from PIL import Image
 
+from gan_utils.evaluation import category_accuracy
 from gan_utils.plots import sample_grid
 
 
@@ -52,6 +53,55 @@ class SampleGrid(keras.callbacks.Callback):
             self._display = display(png, display_id=True)
         else:
             self._display.update(png)
+
+
+class StopAfterSteps(keras.callbacks.Callback):
+    """End fit after exactly `steps` batches, even inside an epoch (whose end callbacks still run).
+
+    With a repeated dataset and a fixed steps_per_epoch, a training budget that is not a whole
+    number of epochs: fit(data.repeat(), epochs=ceil(steps / S), steps_per_epoch=S).
+    """
+
+    def __init__(self, steps: int):
+        super().__init__()
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise ValueError(f"steps must be a whole number >= 1, got {steps!r}.")
+        self.steps, self.done = int(steps), 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.done += 1
+        if self.done >= self.steps:
+            self.model.stop_training = True
+
+
+class CategoryProbe(keras.callbacks.Callback):
+    """Every `every` epochs, Q's categories on held-out labelled digits, matched one-to-one.
+
+    The labels are used only to measure, never to train: `steps` and `accuracy` record the
+    optimizer step of each probe and InfoGAN's matched category accuracy there.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, every: int = 1,
+                 verbose: bool = False):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ValueError(f"every must be a whole number of epochs >= 1, got {every!r}.")
+        if len(images) != len(labels) or len(images) == 0:
+            raise ValueError(f"need as many labels as images (and some), got {len(images)} "
+                             f"images and {len(labels)} labels.")
+        self.images, self.labels, self.every, self.verbose = images, labels, int(every), verbose
+        self.steps: list[int] = []
+        self.accuracy: list[float] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        matching = category_accuracy(self.model, self.images, self.labels)
+        self.steps.append(int(self.model.d_optimizer.iterations.numpy()))
+        self.accuracy.append(round(float(matching.accuracy), 4))
+        if self.verbose:
+            print(f"step {self.steps[-1]:,}: Q's categories match the held-out digits "
+                  f"{matching.accuracy:.3f}", flush=True)
 
 
 class SafeCheckpoint(keras.callbacks.Callback):

@@ -256,14 +256,14 @@ def describe_training(meta: dict) -> str:
 def load_trained(dirpath: str | os.PathLike, name: str, mode: str = "full"):
     """The model a notebook saved in dirpath or else the shipped one; prints which and why.
 
-    In full mode a checkpoint that a quick (test) run made is never used: it is a few steps
-    old and would draw grey squares.
+    In full and read mode a checkpoint that a quick (test) run made is never used: it is a few
+    steps old and would draw grey squares.
     """
     key = str(name).lower()
     if key not in _CLASS_NAMES:
         raise ValueError(f"name must be 'acgan' or 'infogan', got {name!r}.")
-    if mode not in ("full", "quick"):
-        raise ValueError(f"mode must be 'full' or 'quick', got {mode!r}.")
+    if mode not in ("full", "read", "quick"):
+        raise ValueError(f"mode must be 'full', 'read' or 'quick', got {mode!r}.")
     folder, class_name = Path(dirpath), _CLASS_NAMES[key]
     shipped = f"the shipped {class_name} (gan_utils/pretrained/{key}, see its MODEL_CARD.md)"
     if not (folder / "config.json").is_file():

@@ -308,7 +308,8 @@ class InfoGAN(ConditionalGAN):
     """
 
     metric_names = ("d_loss", "g_loss", "info_loss", "mi_category", "style_nll",
-                    "d_real_acc", "d_fake_acc", "q_category_acc", "real_cluster_gap")
+                    "d_real_acc", "d_fake_acc", "q_category_acc", "real_cluster_gap",
+                    "consistency_loss", "neighbour_loss")
     # D/Q learns twice as fast as ConditionalGAN's 2e-4: Q's categories settle on digits sooner
     default_learning_rates = {"d": 4e-4, "g": 1e-3}
 
@@ -451,6 +452,7 @@ class InfoGAN(ConditionalGAN):
             cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
                                                  self.confidence_weight)  # one value per batch
             d_total = mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
+            consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
             if self.consistency_weight:  # same category for a digit and a moved copy of it
                 _, moved_logits, *_ = self.discriminator(self.augment(real, training=True),
                                                          training=True)
@@ -461,7 +463,8 @@ class InfoGAN(ConditionalGAN):
                 _, neighbour_logits, *_ = self.discriminator(self.augment(neighbours, training=True),
                                                              training=True)
                 agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
-                d_total += self.neighbour_weight * mean(-tf.math.log(agreement + 1e-7))
+                neighbour = -tf.math.log(agreement + 1e-7)
+                d_total += self.neighbour_weight * mean(neighbour)
             g_total = mean(g_gan + info)
         self.apply_updates(tape, d_total, g_total)
         return self.update_metrics(
@@ -471,7 +474,8 @@ class InfoGAN(ConditionalGAN):
             style_nll=tf.reduce_mean(style_nll),
             d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
             q_category_acc=_accuracy(tf.argmax(q_fake[0], -1, tf.int32) == category),
-            real_cluster_gap=cluster)
+            real_cluster_gap=cluster, consistency_loss=tf.reduce_mean(consistency),
+            neighbour_loss=tf.reduce_mean(neighbour))
 
     def recognize(self, images) -> tuple[np.ndarray, np.ndarray]:
         """Q's reading of images in [-1, 1]: category probabilities (n, K) and style means (n, S)."""

@@ -92,21 +92,30 @@ def sweep_images(model, style_index: int, values: np.ndarray, seed: int = 0) -> 
 
 
 def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | None = None,
-                   title: str = "Q's category vs the true digit"):
+                   title: str = "Q's category vs the true digit", row_name: str = "cat",
+                   column_name: str = "true digit"):
     """The confusion matrix (rows: categories, columns: digits), and beside it rows reordered
-    by the matched digit, so a perfect alignment shows as a diagonal."""
+    by the matched digit, so a perfect alignment shows as a diagonal.
+
+    Each cell shows its count; the colour is the count's share of its row (colour bar).
+    """
     panels = [("as learned", confusion, list(range(len(confusion))))]
     if category_to_label is not None:
         order = sorted(category_to_label, key=category_to_label.get)
         panels.append(("aligned: rows ordered by matched digit", confusion[order], order))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.4 * len(panels), 4.6), squeeze=False)
     for ax, (name, matrix, rows) in zip(axes[0], panels):
         shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
-        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        picture = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+        for (row, col), count in np.ndenumerate(matrix):
+            if count:
+                ax.text(col, row, str(count), ha="center", va="center", fontsize=6.5,
+                        color="white" if shares[row, col] > 0.5 else "black")
         ax.set_xticks(range(matrix.shape[1]))
-        ax.set_yticks(range(len(rows)), [f"cat {r}" for r in rows])
-        ax.set_xlabel("true digit")
+        ax.set_yticks(range(len(rows)), [f"{row_name} {r}" for r in rows])
+        ax.set_xlabel(column_name)
         ax.set_title(name, fontsize=10)
+        fig.colorbar(picture, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
     fig.suptitle(title)
     fig.tight_layout()
     return fig
@@ -130,5 +139,33 @@ def show_style_sweep(model, style_index: int, measure, measure_name: str, limit:
     bottom.set_xlabel(f"style {style_index + 1}")
     bottom.set_ylabel(measure_name)
     bottom.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def show_history(logs: dict, steps_per_epoch: int, panels: dict, lines: dict | None = None,
+                 ncols: int = 3):
+    """Training curves against the optimizer step: one panel per title, listing its metrics.
+
+    logs is History.history (one value per epoch of steps_per_epoch steps); lines maps a panel
+    title to a (value, label) reference line, drawn dashed.
+    """
+    missing = sorted({k for keys in panels.values() for k in keys} - set(logs))
+    if missing:
+        raise ValueError(f"no such metrics in the history: {missing}; it has {sorted(logs)}.")
+    lines = lines or {}
+    nrows = -(-len(panels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.3 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, (title, keys) in zip(axes.flat, panels.items()):
+        for key in keys:
+            steps = steps_per_epoch * np.arange(1, len(logs[key]) + 1)
+            ax.plot(steps, logs[key], "o-" if len(steps) < 10 else "-", label=key)
+        if title in lines:
+            value, label = lines[title]
+            ax.axhline(value, color="gray", linestyle="--", label=label)
+        ax.set(title=title, xlabel="optimizer step")
+        ax.legend(fontsize=8)
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
     fig.tight_layout()
     return fig

@@ -54,9 +54,9 @@ def fingerprint(folder) -> dict:
 # --------------------------------------------------------------------------- the CLI's numbers
 
 
-@pytest.mark.parametrize("option, value", [("--epochs", "0"), ("--epochs", "-3"),
-                                           ("--batch-size", "0"), ("--seed", "-1"),
-                                           ("--epochs", "ten")])
+@pytest.mark.parametrize("option, value", [("--steps", "0"), ("--steps", "-3"),
+                                           ("--epochs", "0"), ("--batch-size", "0"),
+                                           ("--seed", "-1"), ("--steps", "ten")])
 def test_train_cli_refuses_nonsense_numbers_and_keeps_the_model(tmp_path, tiny_npz, capsys,
                                                                 option, value):
     small_infogan().save(tmp_path / "run")
@@ -78,7 +78,16 @@ def test_train_cli_never_replaces_a_trained_model_unasked(tmp_path, tiny_npz, ca
     assert fingerprint(tmp_path / "run") == before
     assert cli(["train", "infogan", "--out", str(tmp_path / "run"), "--epochs", "1",
                 "--data", tiny_npz, "--overwrite"]) == 0
-    assert load(tmp_path / "run").checkpoint_meta["training"]["epochs"] == 1
+    assert load(tmp_path / "run").checkpoint_meta["training"]["steps"] == 2  # 128 digits
+
+
+def test_train_cli_takes_steps_or_epochs_not_both(tmp_path, tiny_npz, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli(["train", "acgan", "--out", str(tmp_path / "run"), "--steps", "5", "--epochs", "1",
+             "--data", tiny_npz])
+    assert stop.value.code == 2
+    assert "not allowed with argument" in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
 
 
 def test_train_cli_checks_out_before_training(tmp_path, capsys, monkeypatch):
@@ -92,7 +101,7 @@ def test_train_cli_checks_out_before_training(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("args, message", [
     (["train", "acgan", "--out", "{tmp}/r", "--data", "{tmp}/nowhere"], "no such file or folder"),
     (["train", "acgan", "--out", "{tmp}/r", "--data", "{npz}", "--batch-size", "100000"],
-     "batch_size 100000 is larger than the 128 images"),
+     "--batch-size 100000 is larger than the 128 training digits"),
     (["evaluate", "{tmp}"], "no config.json"),
     (["align", "{acgan}"], "holds an ACGAN checkpoint, not InfoGAN"),
     (["compare", "{infogan}", "{acgan}", "--test-data", "{npz}"],
@@ -189,8 +198,12 @@ def test_a_quick_model_is_never_taken_for_a_trained_one(tmp_path, capsys):
     assert model.noise_dim == 16  # the shipped one, not the 8-noise test model
     out = capsys.readouterr().out
     assert "holds a quick-mode test model" in out and "using the shipped InfoGAN" in out
+    assert gu.load_trained(tmp_path / "infogan", "infogan", mode="read").noise_dim == 16
+    assert "holds a quick-mode test model" in capsys.readouterr().out
     assert gu.load_trained(tmp_path / "infogan", "infogan", mode="quick").noise_dim == 8
     assert "using the one in" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="mode must be 'full', 'read' or 'quick', got 'fast'"):
+        gu.load_trained(tmp_path / "infogan", "infogan", mode="fast")
 
 
 # --------------------------------------------------------------------------- models

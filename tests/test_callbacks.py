@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 import gan_utils as gu
+import gan_utils.cli
 from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
 from gan_utils.checkpoints import weight_files
 from gan_utils.cli import main as cli
@@ -99,18 +100,63 @@ def test_train_cli_writes_everything(tmp_path, digits, kind):
     x, y = digits
     np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
     out = tmp_path / "run"
-    cli(["train", kind, "--out", str(out), "--epochs", "2", "--seed", "3",
+    cli(["train", kind, "--out", str(out), "--steps", "3", "--seed", "3",
          "--data", str(tmp_path / "tiny.npz")])
     assert {"config.json", "grid.png", "training.gif", "history.json"} <= {
         p.name for p in out.iterdir()}
     assert set(weight_files(out)) == {"generator", "discriminator"}
     meta = json.loads((out / "config.json").read_text())
-    assert meta["training"]["epochs"] == 2 and meta["training"]["seed"] == 3
+    assert meta["training"]["steps"] == 3 and meta["training"]["seed"] == 3
+    assert meta["training"]["passes"] == round(3 * 64 / 128, 2)
     assert meta["training"]["command"].startswith(f"python -m gan_utils train {kind} --out ")
-    assert len(json.loads((out / "history.json").read_text())["d_loss"]) == 2
+    assert len(json.loads((out / "history.json").read_text())["d_loss"]) == 1
     # untrained + one per epoch, and for ACGAN (ema_momentum > 0) a last frame of G's averaged weights
-    assert Image.open(out / "training.gif").n_frames == 3 + (kind == "acgan")
+    assert Image.open(out / "training.gif").n_frames == 2 + (kind == "acgan")
     assert type(gu.load(out)).__name__.lower() == kind
+
+
+def test_train_cli_counts_steps_across_epochs_and_the_end_of_the_data(tmp_path, digits,
+                                                                      monkeypatch):
+    """80 steps on 128 digits: 40 passes over the data, one full epoch of 78 steps and 2 more."""
+    x, y = digits
+    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    monkeypatch.setattr(gan_utils.cli, "STEPS_PER_EPOCH", 30)  # 3 epochs: 30 + 30 + 20 steps
+    training = gan_utils.cli.train("acgan", tmp_path / "run", steps=80,
+                                   data=str(tmp_path / "tiny.npz"), verbose=0)
+    assert training["steps"] == 80 and training["passes"] == 40.0
+    assert len(json.loads((tmp_path / "run" / "history.json").read_text())["d_loss"]) == 3
+
+
+def test_train_cli_epochs_are_passes_over_the_data(tmp_path, digits):
+    x, y = digits
+    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
+    training = gan_utils.cli.train("infogan", tmp_path / "run", epochs=2,
+                                   data=str(tmp_path / "tiny.npz"), verbose=0)
+    assert training["steps"] == 4 and training["passes"] == 2.0  # 128 digits = 2 batches of 64
+
+
+def test_stop_after_steps_ends_fit_inside_an_epoch(small, digits):
+    model = small(gu.ACGAN)
+    data = gu.make_dataset(*digits, batch_size=32).repeat()
+    history = model.fit(data, epochs=3, steps_per_epoch=4, verbose=0,
+                        callbacks=[gu.callbacks.StopAfterSteps(10)])
+    assert int(model.d_optimizer.iterations.numpy()) == 10
+    assert len(history.history["d_loss"]) == 3  # the cut epoch still ends, and is logged
+    with pytest.raises(ValueError, match="steps must be a whole number >= 1"):
+        gu.callbacks.StopAfterSteps(0)
+
+
+def test_category_probe_reads_q_on_held_out_digits_every_few_epochs(small, digits, bundled):
+    model = small()
+    probe = gu.callbacks.CategoryProbe(bundled.x_test[:300], bundled.y_test[:300], every=2)
+    data = gu.make_dataset(digits[0], batch_size=32, neighbours=5).repeat()
+    model.fit(data, epochs=4, steps_per_epoch=2, verbose=0, callbacks=[probe])
+    assert probe.steps == [4, 8]
+    expected = gu.evaluation.category_accuracy(model, bundled.x_test[:300], bundled.y_test[:300])
+    assert probe.accuracy[-1] == round(expected.accuracy, 4)
+    assert 0.1 <= probe.accuracy[-1] <= 1.0
+    with pytest.raises(ValueError, match="as many labels as images"):
+        gu.callbacks.CategoryProbe(bundled.x_test[:10], bundled.y_test[:9])
 
 
 def test_train_cli_rejects_a_test_only_folder(tmp_path, digits, capsys):
@@ -172,7 +218,7 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     assert weight_files(tmp_path / "shipped")["discriminator"].stat().st_size == half  # still half
 
 
-def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):
+def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch):
     import importlib.util
     from pathlib import Path
 
@@ -185,13 +231,14 @@ def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits):
     x, y = digits
     np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
     out = tmp_path / "curve"
-    probe = tool.CategoryProbe(x, y, every=2, out=out, keep=True)
-    train("infogan", out, 4, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,),
+    probe = tool.CurveProbe(x, y, every=2, out=out, keep=True)
+    monkeypatch.setattr(gan_utils.cli, "STEPS_PER_EPOCH", 2)  # 4 epochs of 2 steps
+    train("infogan", out, 8, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,),
           model_options={"noise_dim": 8})
     rows = json.loads((out / "curve.json").read_text())
-    assert [row["epoch"] for row in rows] == [2, 4]
+    assert [row["step"] for row in rows] == [4, 8]
     assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
-    assert type(gu.load(out / "e2")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8
+    assert type(gu.load(out / "step4")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8
 
 
 def test_save_gif_keeps_at_most_max_frames_first_and_last_included(tmp_path):

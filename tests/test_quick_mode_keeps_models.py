@@ -54,3 +54,26 @@ def test_quick_run_of_the_series_leaves_the_learners_models_alone(tmp_path, monk
     for stem in ("03_acgan_vs_infogan", "04_explore"):  # they say which models they use
         assert "ACGAN: using the one in outputs/quick/acgan" in printed[stem]
         assert "InfoGAN: using the one in outputs/quick/infogan" in printed[stem]
+
+
+def test_read_through_mode_trains_nothing_and_writes_nothing(tmp_path, monkeypatch):
+    """GAN_TUTORIAL_MODE=read: 01 and 02 load the shipped models instead of training them."""
+    copy = tmp_path / "notebooks"
+    copy.mkdir()
+    for stem in ("01_acgan", "02_infogan"):
+        shutil.copy(NOTEBOOKS / f"{stem}.ipynb", copy / f"{stem}.ipynb")
+    keras.utils.set_random_seed(0)
+    gu.InfoGAN(noise_dim=8).save(copy / "outputs" / "infogan", training={"mode": "full"})
+    before = files_of(copy)
+
+    monkeypatch.setenv("GAN_TUTORIAL_MODE", "read")
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    for stem in ("01_acgan", "02_infogan"):
+        nb = nbformat.read(copy / f"{stem}.ipynb", as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(copy)}}).execute()
+        printed = "".join(output.get("text", "") for cell in nb.cells
+                          for output in cell.get("outputs", []))
+        assert "read-through mode: nothing was trained here" in printed
+        assert "Epoch 1/" not in printed  # fit never ran
+    assert files_of(copy) == before  # not one file added or changed beside the notebooks
