@@ -36,13 +36,26 @@ def image_grid(images, nrows: int, pad: int = 2) -> np.ndarray:
 
 
 def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str | None = None,
-              col_title: str | None = None, scale: float = 0.45):
-    """Plot a grid of digits, optionally naming each row; returns the matplotlib figure."""
+              col_title: str | None = None, scale: float = 0.45,
+              col_labels: Sequence | None = None, frame_column: int | None = None):
+    """Plot a grid of digits, optionally naming each row and column; returns the figure.
+
+    frame_column draws a coloured frame around that column (e.g. the query digit of each row).
+    """
     grid = image_grid(images, nrows)
     height, width = grid.shape
+    ncols = len(to_uint8(images)) // nrows
     fig, ax = plt.subplots(figsize=(width / 30 * scale + 0.8, height / 30 * scale + 0.4))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    ax.set_xticks([])
+    tile = (width - 2) / ncols  # image_grid: 2 px of padding, then w + 2 per tile
+    if col_labels is not None:
+        ax.set_xticks([2 + tile * j + (tile - 2) / 2 for j in range(ncols)],
+                      [str(c) for c in col_labels])
+    else:
+        ax.set_xticks([])
+    if frame_column is not None:  # around the digit, through the middle of its padding
+        ax.add_patch(plt.Rectangle((frame_column * tile + 0.5, 0.5), tile + 1, height - 2,
+                                   fill=False, edgecolor="tab:orange", linewidth=2))
     if row_labels is not None:
         step = height / nrows
         ax.set_yticks([step * (i + 0.5) for i in range(nrows)], [str(r) for r in row_labels])

@@ -7,11 +7,13 @@ Run `python -m gan_utils.widgets` to measure the redraw time.
 
 from __future__ import annotations
 
+import io
 import math
 import statistics
 import time
 
 import ipywidgets as widgets
+import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 import traitlets
@@ -167,14 +169,49 @@ class Explorer(widgets.VBox):
         images = self.painter.digits(np.repeat(labels, SWEEP_COLUMNS), grid_styles, noise)
         return image_grid(images, nrows=len(labels))
 
-    def snapshot(self) -> bytes:
-        """The current view as one PNG (for readers where widgets do not render)."""
+    def snapshot_figure(self):
+        """The current view as a labelled figure: the digit with its codes, and the sweep."""
         noise = self.painter.noise(self.seed.value)
-        big = np.kron(self.current_digit(noise), np.ones((4, 4), np.uint8))
-        sweep = self.sweep(noise)
-        height = max(big.shape[0], sweep.shape[0])
-        pad = lambda a: np.pad(a, ((0, height - a.shape[0]), (0, 8)))  # noqa: E731
-        return png_bytes(np.concatenate([pad(big), pad(sweep)], axis=1), scale=2)
+        digit, sweep = self.current_digit(noise), self.sweep(noise)
+        kind, rows = self.label.description, [name for name, _ in self.label.options]
+        chosen = next(name for name, value in self.label.options if value == self.label.value)
+        names = style_names(self.model)
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.8 if self.styles else 3.2),
+                                          gridspec_kw={"width_ratios": [1, 2.3]})
+        left.imshow(digit, cmap="gray", vmin=0, vmax=255)
+        codes = [f"{name} {slider.value:+.2f}" for name, slider in zip(names, self.styles)]
+        left.set_title("\n".join([f"{kind} {chosen}", *codes, f"noise seed {self.seed.value}"]),
+                       fontsize=9)
+        left.set_xticks([]), left.set_yticks([])
+        right.imshow(sweep, cmap="gray", vmin=0, vmax=255)
+        tile = 28 + 2  # image_grid: 2 px of padding around each 28 px digit
+        if self.styles:
+            values = np.linspace(-STYLE_LIMIT, STYLE_LIMIT, SWEEP_COLUMNS)
+            swept = names[self.sweep_code.value]
+            right.set_yticks([2 + i * tile + 14 for i in range(len(rows))],
+                             [f"{kind} {r}" for r in rows], fontsize=8)
+            right.set_xticks([2 + j * tile + 14 for j in range(SWEEP_COLUMNS)],
+                             [f"{v:+g}" for v in values], fontsize=8)
+            right.set_xlabel(f"{swept}, from {-STYLE_LIMIT:g} to {STYLE_LIMIT:g} (trained on "
+                             f"{-self.model.style_range:g} to {self.model.style_range:g}); "
+                             "the other codes at 0")
+            right.set_title(f"{swept} swept, one row per {kind}", fontsize=10)
+        else:
+            right.set_xticks([2 + j * tile + 14 for j in range(len(rows))], rows, fontsize=8)
+            right.set_yticks([])
+            right.set_xlabel("digit asked for, all with the same noise")
+            right.set_title("every digit (no style codes to sweep)", fontsize=10)
+        fig.suptitle(f"{type(self.model).__name__} explorer")
+        fig.tight_layout()
+        return fig
+
+    def snapshot(self) -> bytes:
+        """The current view as one labelled PNG (for readers where widgets do not render)."""
+        fig = self.snapshot_figure()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=100)
+        plt.close(fig)
+        return buffer.getvalue()
 
 
 class Comparison(widgets.VBox):

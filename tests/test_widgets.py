@@ -129,8 +129,9 @@ def test_redraw_latency_counts_every_seed_move(acgan):
     assert widgets.redraw_latency(view, moves=5)["moves"] == 5 and view.seed.value == 0
 
 
-def test_snapshot_is_a_png(infogan):
-    """snapshot(): one PNG of what the view shows now, the digit (4x) beside the sweep, all 2x."""
+def test_snapshot_is_a_labelled_png_of_the_current_view(infogan):
+    """snapshot(): one PNG of what the view shows now: the digit with its codes, and the sweep
+    with its rows and the swept values labelled."""
     view = widgets.explore(infogan, seed=3)
     untouched = view.snapshot()
     row, seven = next((i, value) for i, (name, value) in enumerate(view.label.options)
@@ -138,18 +139,20 @@ def test_snapshot_is_a_png(infogan):
     view.label.value = seven
     view.styles[0].value = 0.5
     png = view.snapshot()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    picture = Image.open(io.BytesIO(png))
-    assert picture.format == "PNG" and picture.mode == "L"
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and Image.open(io.BytesIO(png)).format == "PNG"
+    assert png != untouched  # the snapshot follows the controls
+    figure = view.snapshot_figure()
+    left, right = figure.axes
     noise = view.painter.noise(3)
     digit, sweep = view.current_digit(noise), view.sweep(noise)
-    assert sweep.shape == (10 * 30 + 2, widgets.SWEEP_COLUMNS * 30 + 2)
-    # digit (112 px) | 8 px gap | sweep | 8 px gap, as tall as the sweep, then doubled
-    assert picture.size == (2 * (4 * 28 + 8 + sweep.shape[1] + 8), 2 * sweep.shape[0])
-    pixels = np.asarray(picture)[::2, ::2]
-    np.testing.assert_array_equal(pixels[:112:4, :112:4], digit)
-    assert not pixels[112:, :120].any() and not pixels[:, 112:120].any()  # padding is black
-    np.testing.assert_array_equal(pixels[:, 120:120 + sweep.shape[1]], sweep)
+    np.testing.assert_array_equal(left.images[0].get_array(), digit)
+    np.testing.assert_array_equal(right.images[0].get_array(), sweep)
+    names = widgets.style_names(infogan)
+    assert left.get_title().splitlines() == ["digit 7", f"{names[0]} +0.50", f"{names[1]} +0.00",
+                                             "noise seed 3"]
+    assert [t.get_text() for t in right.get_yticklabels()] == [f"digit {d}" for d in range(10)]
+    assert [t.get_text() for t in right.get_xticklabels()][0] == "-2"
+    assert right.get_xlabel().startswith(f"{names[0]}, from -2 to 2 (trained on -1 to 1)")
     # the digit is what the model draws for 7 with these codes (up to rounding), and not blank
     drawn = gu.plots.to_uint8(infogan.generate(digits=[7], noise=noise, styles=[[0.5, 0.0]]))[0]
     assert np.abs(drawn.astype(int) - digit).max() <= 2
@@ -160,7 +163,14 @@ def test_snapshot_is_a_png(infogan):
                                                         widgets.SWEEP_COLUMNS), 0.5))[0])
     tile = sweep[2 + row * 30: 2 + row * 30 + 28, 2 + column * 30: 2 + column * 30 + 28]
     assert np.abs(tile.astype(int) - digit).max() <= 2
-    assert png != untouched  # the snapshot follows the controls
+
+
+def test_acgan_snapshot_labels_its_row_of_digits(acgan):
+    figure = widgets.explore(acgan).snapshot_figure()
+    left, right = figure.axes
+    assert left.get_title().splitlines() == ["digit 0", "noise seed 0"]
+    assert [t.get_text() for t in right.get_xticklabels()] == [str(d) for d in range(10)]
+    assert right.get_xlabel() == "digit asked for, all with the same noise"
 
 
 def test_bad_arguments_raise_clear_errors(infogan, acgan):
