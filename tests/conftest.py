@@ -59,6 +59,29 @@ def write_idx() -> Callable[..., Path]:
     return _write_idx
 
 
+@pytest.fixture(scope="session")
+def online_mnist_arrays() -> tuple:
+    """The 60,000-digit stand-in for keras' MNIST (tests/standin.py), built once, read-only."""
+    from tests.standin import online_mnist
+
+    arrays = online_mnist()
+    for split in arrays:
+        for array in split:
+            array.flags.writeable = False
+    return arrays
+
+
+@pytest.fixture
+def online_mnist(online_mnist_arrays, monkeypatch) -> tuple:
+    """keras.datasets.mnist.load_data returns the 60,000-digit stand-in (and so does the fixture).
+
+    load_mnist("auto") then takes the online path, offline.
+    """
+    monkeypatch.setattr(keras.datasets.mnist, "load_data",
+                        lambda *args, **kwargs: online_mnist_arrays)
+    return online_mnist_arrays
+
+
 # --------------------------------------------------------------------------- models
 
 
