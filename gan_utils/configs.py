@@ -27,6 +27,12 @@ def _number(default: float, low: float = 0.0, above: bool = False, below: float 
                  metadata={"kind": "number", "min": low, "strict": above, "below": below})
 
 
+def _rate(default: float | None = None):
+    """A learning rate in (0, 1), or None: the model class's own (default_learning_rates)."""
+    return field(default=default, metadata={"kind": "number", "min": 0.0, "strict": True,
+                                            "below": 1.0, "optional": True})
+
+
 def _switch(default: bool):
     """An on/off setting: True or False only (a string 'False' from a file would read as on)."""
     return field(default=default, metadata={"kind": "bool"})
@@ -70,15 +76,44 @@ class InfoGANConfig:
     use_bn: bool = _switch(True)
     dropout: float = _number(0.3, below=1.0)
     ema_momentum: float = _number(0.0, below=1.0)
+    # Adam's learning rates for D/Q and G; None: InfoGAN.default_learning_rates (4e-4, 1e-3)
+    d_learning_rate: float | None = _rate()
+    g_learning_rate: float | None = _rate()
 
     def __post_init__(self):
         check(self)
+
+    @classmethod
+    def paper(cls, **changes) -> InfoGANConfig:
+        """The InfoGAN paper's MNIST settings, as far as our builders allow (docs/ablation.md).
+
+        62 noise values, 10 categories, 2 continuous codes in [-1, 1]; lambda 1 for the
+        category and 0.5 (smaller, as the paper asks) for the continuous codes; FC-1024 shared
+        by D and Q, Q's FC-128; no dropout; none of our real-digit terms; Adam D/Q 2e-4, G 1e-3.
+        changes override single settings (paper(noise_dim=16)).
+        """
+        return cls(**{**PAPER_INFOGAN, **changes})
+
+
+# The paper's InfoGAN on MNIST (Chen et al. 2016, appendix; the authors' launchers/run_mnist_exp.py)
+# in our settings: what differs and cannot be set here is listed in docs/ablation.md.
+PAPER_INFOGAN = dict(
+    noise_dim=62, num_categories=10, num_styles=2, style_range=1.0,
+    category_weight=1.0,  # lambda 1 for the categorical code
+    style_weight=0.5,  # "a smaller lambda" for continuous codes; the paper gives no number
+    learn_style_std=False,  # the authors' code fixes Q's continuous std at 1 (fix_std=True)
+    q_hidden=128, shared_dense=1024, use_bn=True, dropout=0.0, ema_momentum=0.0,
+    cluster_weight=0.0, marginal_weight=2.0, confidence_weight=0.0,  # our additions: off
+    consistency_weight=0.0, neighbour_weight=0.0,
+    d_learning_rate=2e-4, g_learning_rate=1e-3)
 
 
 def check(config) -> None:
     """Raise ValueError naming the first setting outside its allowed range."""
     for f in dataclasses.fields(config):
         value, rule = getattr(config, f.name), f.metadata
+        if value is None and rule.get("optional"):
+            continue  # an optional setting left to the model class
         if rule["kind"] == "bool":
             if not isinstance(value, (bool, np.bool_)):
                 raise ValueError(f"{f.name} must be True or False, got {value!r}.")

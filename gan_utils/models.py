@@ -61,12 +61,16 @@ class ConditionalGAN(keras.Model):
                 **kwargs):
         """Two Adam optimizers (beta_1 = 0.5, as DCGAN): one for D (and Q), one for G.
 
+        Learning rates: those passed here, else the config's (d_learning_rate,
+        g_learning_rate, where it has them and they are set), else default_learning_rates.
         With ema_momentum > 0, G's optimizer also keeps a moving average of G's weights
         (Keras' use_ema), which fit() puts in place at the end of training.
         """
         super().compile(**kwargs)
-        d_lr = d_learning_rate or self.default_learning_rates["d"]
-        g_lr = g_learning_rate or self.default_learning_rates["g"]
+        d_lr = (d_learning_rate or getattr(self.config, "d_learning_rate", None)
+                or self.default_learning_rates["d"])
+        g_lr = (g_learning_rate or getattr(self.config, "g_learning_rate", None)
+                or self.default_learning_rates["g"])
         average = dict(use_ema=True, ema_momentum=self.ema_momentum) if self.ema_momentum else {}
         self.d_optimizer = d_optimizer or keras.optimizers.Adam(d_lr, beta_1=0.5)
         self.g_optimizer = g_optimizer or keras.optimizers.Adam(g_lr, beta_1=0.5, **average)
@@ -327,6 +331,11 @@ class InfoGAN(ConditionalGAN):
         self.alignment: dict[int, int] | None = None  # category -> digit, once measured
         self.style_names: list[str] | None = None  # e.g. ["slant", "width"], once measured
         self.built = True  # both parts are built from keras.Input already
+
+    @classmethod
+    def paper(cls, **changes) -> InfoGAN:
+        """The paper's MNIST InfoGAN as far as our builders allow (gu.InfoGANConfig.paper)."""
+        return cls(InfoGANConfig.paper(**changes))
 
     def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
         """One trunk, two heads: D's real/fake logit and Q's (category logits, style mean, log-std)."""

@@ -1,0 +1,230 @@
+"""The paper's InfoGAN preset, and tools/ablation.py and tools/seeds.py (with tools/runs.py):
+tiny runs into a temporary folder, resumed, interrupted and refused."""
+
+import dataclasses
+import importlib
+import json
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import gan_utils as gu
+import gan_utils.cli
+from gan_utils.checkpoints import PRETRAINED_DIR
+from gan_utils.configs import InfoGANConfig
+
+TOOLS = Path(__file__).parents[1] / "tools"
+TINY = dict(steps=2, judge_samples=100)  # two optimizer steps; the judge reads 100 digits
+
+
+@pytest.fixture(scope="module")
+def tools():
+    """tools/runs.py, ablation.py and seeds.py, imported as the scripts import each other."""
+    sys.path.insert(0, str(TOOLS))
+    try:
+        yield SimpleNamespace(**{name: importlib.import_module(name)
+                                 for name in ("runs", "ablation", "seeds")})
+    finally:
+        sys.path.remove(str(TOOLS))
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory, digits, bundled) -> str:
+    """An .npz of the 128 random bundled training digits and 200 held-out test digits."""
+    x, y = digits
+    path = tmp_path_factory.mktemp("data") / "tiny.npz"
+    np.savez(path, x_train=x, y_train=y, x_test=bundled.x_test[:200], y_test=bundled.y_test[:200])
+    return str(path)
+
+
+def _fail(*args, **kwargs):
+    raise AssertionError("trained again: the run should have been skipped")
+
+
+def _rates(model) -> tuple[float, float]:
+    return (float(model.d_optimizer.learning_rate), float(model.g_optimizer.learning_rate))
+
+
+# --------------------------------------------------------------------------- the paper preset
+
+
+def test_paper_config_holds_the_papers_settings_and_our_additions_off():
+    paper = InfoGANConfig.paper()
+    assert (paper.noise_dim, paper.num_categories, paper.num_styles, paper.style_range) == \
+        (62, 10, 2, 1.0)
+    assert paper.category_weight == 1.0 and paper.style_weight == 0.5  # smaller for continuous
+    assert (paper.shared_dense, paper.q_hidden, paper.dropout) == (1024, 128, 0.0)
+    assert paper.cluster_weight == paper.consistency_weight == paper.neighbour_weight == 0.0
+    assert (paper.d_learning_rate, paper.g_learning_rate) == (2e-4, 1e-3)
+    assert not paper.learn_style_std and paper.ema_momentum == 0.0
+    assert InfoGANConfig.paper(noise_dim=16) == dataclasses.replace(paper, noise_dim=16)
+    assert InfoGANConfig().d_learning_rate is None  # the default leaves the rates to the class
+    for bad in (0.0, -1e-3, 1.5, "2e-4", True):
+        with pytest.raises(ValueError, match="d_learning_rate must be a number > 0.0"):
+            InfoGANConfig(d_learning_rate=bad)
+
+
+def test_paper_model_compiles_with_its_rates_and_saves_and_loads_as_the_same_preset(tmp_path):
+    model = gu.InfoGAN.paper()
+    assert model.config == InfoGANConfig.paper()
+    assert model.discriminator.get_layer("shared_dense").units == 1024
+    assert model.discriminator.get_layer("q_hidden").units == 128
+    model.compile()
+    assert _rates(model) == pytest.approx((2e-4, 1e-3))
+    model.save(tmp_path / "paper")
+    assert json.loads((tmp_path / "paper" / "config.json").read_text())["config"][
+        "d_learning_rate"] == 2e-4
+    again = gu.load(tmp_path / "paper")
+    assert again.config == InfoGANConfig.paper()
+    again.compile()
+    assert _rates(again) == pytest.approx((2e-4, 1e-3))
+    again.compile(d_learning_rate=1e-3)  # a rate passed to compile still wins
+    assert _rates(again) == pytest.approx((1e-3, 1e-3))
+    default = gu.InfoGAN(noise_dim=8)
+    default.compile()
+    assert _rates(default) == pytest.approx((4e-4, 1e-3))  # InfoGAN.default_learning_rates
+
+
+def test_a_checkpoint_saved_before_the_rate_settings_loads_with_the_class_rates():
+    saved = json.loads((PRETRAINED_DIR / "infogan" / "config.json").read_text())["config"]
+    assert "d_learning_rate" not in saved and "g_learning_rate" not in saved
+    model = gu.load_pretrained("infogan")
+    assert model.config.d_learning_rate is None and model.config.g_learning_rate is None
+    model.compile()
+    assert _rates(model) == pytest.approx((4e-4, 1e-3))
+
+
+# --------------------------------------------------------------------------- the ablation
+
+
+def test_each_ablation_row_changes_only_what_it_names_and_ends_at_the_default(tools):
+    rows = list(tools.ablation.recipes().values())
+    assert [r.key for r in rows] == ["paper", "noise16", "dq_net", "lr", "balance_consistency",
+                                     "lookalikes", "q_alone"]
+    assert rows[0].config == InfoGANConfig.paper()
+    for before, after in zip(rows, rows[1:-1]):
+        changed = {f.name for f in dataclasses.fields(InfoGANConfig)
+                   if getattr(before.config, f.name) != getattr(after.config, f.name)}
+        assert changed and changed <= set(after.changes), after.key
+    assert rows[-2].config == InfoGANConfig() and rows[-1].config == InfoGANConfig()
+    assert [r.gan for r in rows] == [True] * 6 + [False]
+
+
+def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
+        tools, tiny_data, tmp_path, monkeypatch, capsys):
+    ablation, json_path, out = tools.ablation, tmp_path / "ablation.json", tmp_path / "runs"
+    run = dict(seeds=[1], out=out, json_path=json_path, data=tiny_data, test_data=tiny_data,
+               command="test", **TINY)
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # the run is killed while training Q alone
+
+    monkeypatch.setattr(ablation, "train_q_alone", killed)
+    with pytest.raises(KeyboardInterrupt):
+        ablation.run(["paper", "q_alone"], **run)
+    document = json.loads(json_path.read_text())  # valid, and holds the row finished before
+    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("paper", 1)]
+    assert {"command", "date", "machine"} <= set(document) and document["machine"]["cpu_count"]
+    row = document["rows"][0]
+    assert {"recipe", "seed", "steps", "minutes", "q_matched_acc",
+            "judge_generated_acc"} <= set(row)
+    assert row["steps"] == 2 and row["minutes"] >= 0
+    assert 0.1 <= row["q_matched_acc"] <= 1 and 0 <= row["judge_generated_acc"] <= 1
+    trained = gu.load(out / "paper" / "seed1")  # the preset went through cli.train whole
+    assert trained.config == InfoGANConfig.paper()
+    assert document["recipes"]["paper"]["config"] == dataclasses.asdict(InfoGANConfig.paper())
+
+    monkeypatch.undo()
+    monkeypatch.setattr(gan_utils.cli, "train", _fail)  # paper seed 1 must not be trained again
+    document = ablation.run(["paper", "q_alone"], **run)
+    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("paper", 1), ("q_alone", 1)]
+    q_alone = document["rows"][1]
+    assert q_alone["judge_generated_acc"] is None and q_alone["steps"] == 2
+    assert 0.1 <= q_alone["q_matched_acc"] <= 1
+    assert gu.load(out / "q_alone" / "seed1").checkpoint_meta["training"]["mode"] == "q_alone"
+    assert len(document["sessions"]) == 2
+
+    before = json_path.read_bytes()
+    monkeypatch.setattr(ablation, "train_q_alone", _fail)
+    ablation.run(["paper", "q_alone"], **run)
+    assert json_path.read_bytes() == before  # nothing new: the file is not even rewritten
+
+    # killed after training but before its row was written: measured again, not retrained
+    document["rows"] = document["rows"][:1]
+    json_path.write_text(json.dumps(document))
+    monkeypatch.setattr(ablation, "train_q_alone", tools.runs.train_q_alone)
+    document = ablation.run(["q_alone"], **run)
+    assert [r["recipe"] for r in document["rows"]] == ["paper", "q_alone"]
+    assert "already trained" in capsys.readouterr().out
+    assert "| paper | 1 |" in ablation.table(document)
+
+
+def test_ablation_refuses_another_budget_in_the_same_file_and_unknown_rows(
+        tools, tmp_path, capsys):
+    json_path = tmp_path / "ablation.json"
+    json_path.write_text(json.dumps({"rows": [{"recipe": "paper", "seed": 1, "steps": 2}],
+                                     "data": "bundled", "test_data": "bundled"}))
+    assert tools.ablation.main(["--json", str(json_path), "--steps", "3"]) == 2
+    assert "holds runs of [2] steps, not 3" in capsys.readouterr().err
+    assert tools.ablation.main(["--json", str(json_path), "--rows", "paper", "nope"]) == 2
+    assert "unknown rows ['nope']" in capsys.readouterr().err
+
+
+def test_write_json_interrupted_leaves_the_previous_file_whole(tools, tmp_path, monkeypatch):
+    path = tmp_path / "rows.json"
+    tools.runs.write_json(path, [{"seed": 1}])
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tools.runs.os, "replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        tools.runs.write_json(path, [{"seed": 1}, {"seed": 2}])
+    assert json.loads(path.read_text()) == [{"seed": 1}]
+    assert [p.name for p in tmp_path.iterdir()] == ["rows.json"]  # no temporary file left
+
+
+def test_parse_seeds_reads_ranges_and_lists(tools):
+    assert tools.runs.parse_seeds(["1-3", "7,2", "3"]) == [1, 2, 3, 7]
+    for bad in (["x"], ["3-1"], [""]):
+        with pytest.raises(ValueError, match="seed"):
+            tools.runs.parse_seeds(bad)
+
+
+# --------------------------------------------------------------------------- seeds
+
+
+def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
+        tools, tiny_data, tmp_path, monkeypatch):
+    json_path = tmp_path / "seeds.json"
+    run = dict(steps=2, out=tmp_path / "runs", json_path=json_path, data=tiny_data,
+               test_data=tiny_data, judge_samples=100)
+    rows = tools.seeds.run([1], **run)
+    assert json.loads(json_path.read_text()) == rows
+    assert [set(r) for r in rows] == [set(tools.seeds.KEYS)] and rows[0]["seed"] == 1
+    assert rows[0]["steps"] == 2 and 0.1 <= rows[0]["q_matched_acc"] <= 1
+    assert rows[0]["slant_code"] in (None, 0, 1)
+    assert gu.load(tmp_path / "runs" / "seed1").config == InfoGANConfig()  # the default recipe
+    before = json_path.read_bytes()
+    monkeypatch.setattr(gan_utils.cli, "train", _fail)
+    assert tools.seeds.run([1], **run) == rows
+    assert json_path.read_bytes() == before
+    assert "1 seeds (1), 2 steps" in tools.seeds.summary(rows)
+
+
+def test_seeds_summary_and_slant_naming(tools):
+    code = lambda i, name, prop, rho: SimpleNamespace(index=i, name=name, property=prop, rho=rho)
+    assert tools.seeds.slant([code(0, "style 1", "width", 0.3),
+                              code(1, "slant", "slant", -0.9)]) == (1, -0.9)
+    assert tools.seeds.slant([code(0, "style 1", "slant", 0.5),
+                              code(1, "style 2", "slant", -0.7)]) == (None, -0.7)  # a near miss
+    assert tools.seeds.slant([code(0, "style 1", "width", 0.5)]) == (None, None)
+    rows = [{"seed": s, "steps": 3510, "minutes": 10.0, "q_matched_acc": q,
+             "judge_generated_acc": j, "slant_code": c, "slant_rho": None}
+            for s, q, j, c in [(1, 0.97, 0.98, 0), (2, 0.93, 0.90, None), (3, 0.96, 0.99, 1)]]
+    text = tools.seeds.summary(rows)
+    assert "median 0.960, 2 of 3 seeds >= 0.95" in text
+    assert "judge on generated digits median 0.980" in text and "2 of 3 seeds name a slant" in text

@@ -1,0 +1,162 @@
+"""From the paper's InfoGAN to ours one change at a time, over seeds: what each change buys.
+
+    python tools/ablation.py                          # all rows, seeds 1-5, 3,510 steps each
+    python tools/ablation.py --rows paper q_alone --seeds 1-2
+
+Each row adds one change to the row above (docs/ablation.md says what each is); `q_alone` is
+the last row's D/Q network trained on its real-digit terms only, with no generator. Every
+(row, seed) is trained on the bundled digits, saved in --out/<row>/seed<k>, measured on the
+10,000 held-out test digits and appended to --json at once; a re-run skips the pairs already
+there, so a killed run is resumed by running the same command again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+
+from gan_utils.cli import DEFAULT_STEPS
+from gan_utils.configs import InfoGANConfig
+
+from runs import (JUDGE_SAMPLES, ROOT, check_budget, machine, measure, median, now, parse_seeds,
+                  read_json, train_gan, train_q_alone, write_json)
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """One row: its key (a folder name), its label, what it changes and its full settings."""
+
+    key: str
+    name: str
+    changes: dict
+    config: InfoGANConfig
+    gan: bool = True  # False: Q alone, no generator
+
+
+# (key, label, the settings it changes from the row above); the first row is the paper preset.
+_LADDER = [
+    ("paper", "paper", {}),
+    ("noise16", "+ noise 16", {"noise_dim": 16}),
+    ("dq_net", "+ our D/Q net (no FC-1024, dropout 0.3)", {"shared_dense": 0, "dropout": 0.3}),
+    ("lr", "+ lr (D/Q 4e-4)", {"d_learning_rate": None, "g_learning_rate": None}),
+    ("balance_consistency", "+ balance + consistency",
+     {"cluster_weight": 1.0, "marginal_weight": 2.0, "confidence_weight": 0.0,
+      "consistency_weight": 3.0}),
+    ("lookalikes", "+ look-alikes = default", {"neighbour_weight": 1.0}),
+]
+
+
+def recipes() -> dict[str, Recipe]:
+    """The rows in order, each one change on the last; the last GAN row is today's default."""
+    rows, config = {}, InfoGANConfig.paper()
+    for key, name, changes in _LADDER:
+        config = dataclasses.replace(config, **changes)
+        rows[key] = Recipe(key, name, changes, config)
+    if config != InfoGANConfig():
+        raise RuntimeError(f"the ablation's last row is not the default InfoGAN: {config}")
+    rows["q_alone"] = Recipe("q_alone", "Q alone (no G: balance, consistency, look-alikes)", {},
+                             config, gan=False)
+    return rows
+
+
+def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Path,
+        data: str = "bundled", test_data: str = "bundled", command: str = "",
+        verbose: int = 0, judge_samples: int = JUDGE_SAMPLES) -> dict:
+    """Train and measure every (row, seed) not yet in json_path, appending each row at once."""
+    ladder = recipes()
+    unknown = [r for r in rows if r not in ladder]
+    if unknown:
+        raise ValueError(f"unknown rows {unknown}; the rows are {list(ladder)}.")
+    document = read_json(json_path, None)
+    if document is None:
+        document = {"command": command, "date": now(), "machine": machine(), "steps": steps,
+                    "data": data, "test_data": test_data, "recipes": {}, "rows": [],
+                    "sessions": []}
+    check_budget(document["rows"], steps, json_path)
+    if (document.get("data"), document.get("test_data")) != (data, test_data):
+        raise ValueError(f"{json_path} holds runs on --data {document.get('data')} / "
+                         f"--test-data {document.get('test_data')}: give the same or another "
+                         "--json.")
+    done = {(row["recipe"], row["seed"]) for row in document["rows"]}
+    session = None
+    for key in rows:
+        recipe = ladder[key]
+        for seed in seeds:
+            if (key, seed) in done:
+                continue
+            folder = out / key / f"seed{seed}"
+            trainer = train_gan if recipe.gan else train_q_alone
+            record = trainer(recipe.config, folder, seed, steps, data, command, verbose)
+            scores = measure(folder, data, test_data, judge=recipe.gan,
+                             judge_samples=judge_samples)
+            row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": record["steps"],
+                   "minutes": round(record["seconds"] / 60, 2), **scores}
+            if session is None:  # this invocation adds rows: say who, when and where
+                session = {"command": command, "date": now(), "machine": machine(), "added": 0}
+                document["sessions"].append(session)
+                document.update(command=command, date=session["date"], machine=session["machine"])
+            session["added"] += 1
+            document["recipes"][key] = {"name": recipe.name, "changes": recipe.changes,
+                                        "config": dataclasses.asdict(recipe.config)}
+            document["rows"].append(row)
+            write_json(json_path, document)
+            judge = scores["judge_generated_acc"]
+            print(f"{recipe.name}, seed {seed}: Q {scores['q_matched_acc']:.3f}, judge "
+                  f"{'-' if judge is None else f'{judge:.3f}'}, {row['minutes']:.1f} min "
+                  f"-> {json_path}", flush=True)
+    return document
+
+
+def table(document: dict) -> str:
+    """A Markdown table of the medians over seeds, one line per row of the ladder."""
+    lines = ["| row | seeds | Q matched (median, min-max) | judge on G (median) "
+             "| minutes (median) |", "|---|---|---|---|---|"]
+    for key, recipe in recipes().items():
+        rows = [r for r in document["rows"] if r["recipe"] == key]
+        if not rows:
+            continue
+        q = [r["q_matched_acc"] for r in rows]
+        judge = median([r["judge_generated_acc"] for r in rows])
+        lines.append(f"| {recipe.name} | {len(rows)} | {median(q):.3f} ({min(q):.3f}-{max(q):.3f}) "
+                     f"| {'-' if judge is None else f'{judge:.3f}'} "
+                     f"| {median([r['minutes'] for r in rows]):.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ablation from the command line; an error is one line and exit code 2."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", nargs="+", default=list(recipes()),
+                        help=f"which rows (default: all): {' '.join(recipes())}")
+    parser.add_argument("--seeds", nargs="+", default=["1-5"], help="e.g. 1-5 or 1,3 (default 1-5)")
+    parser.add_argument("--steps", type=int, default=DEFAULT_STEPS["infogan"],
+                        help="optimizer steps per run (default: the CLI's InfoGAN budget)")
+    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation",
+                        help="checkpoints go to OUT/<row>/seed<k> (default runs/ablation)")
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "ablation.json",
+                        help="results, one row per run (default docs/ablation.json)")
+    parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
+    parser.add_argument("--test-data", default="bundled", help="held-out digits (default bundled)")
+    parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
+                        help="generated digits the judge reads per run (default 10,000)")
+    parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+    args = parser.parse_args(argv)
+    command = "python tools/ablation.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.steps < 1 or args.judge_samples < 10:
+            raise ValueError("--steps must be at least 1 and --judge-samples at least 10.")
+        document = run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,
+                       args.data, args.test_data, command, 2 if args.verbose else 0,
+                       args.judge_samples)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(table(document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

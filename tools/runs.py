@@ -1,0 +1,259 @@
+"""What tools/ablation.py and tools/seeds.py share: train one recipe for one seed, measure it, and
+keep the results in a JSON file that is rewritten whole and atomically after every run.
+
+A killed tool loses at most the run it was training; run it again and it skips what the JSON
+already holds. A run whose checkpoint is complete but whose row never reached the JSON (killed
+while measuring) is measured again, not retrained.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from gan_utils import cli, losses
+from gan_utils.callbacks import StopAfterSteps
+from gan_utils.checkpoints import CheckpointError, load, read_meta
+from gan_utils.configs import InfoGANConfig
+from gan_utils.data import Mnist, load_mnist, make_dataset
+from gan_utils.evaluation import align, category_accuracy, name_styles
+from gan_utils.judge import label_accuracy
+from gan_utils.models import InfoGAN
+
+ROOT = Path(__file__).resolve().parents[1]  # the repository: default --out and --json live here
+JUDGE_SAMPLES = 10_000  # generate(digits=d) draws the judge reads, 1,000 of each digit
+
+
+# --------------------------------------------------------------------------- the JSON files
+
+
+def write_json(path: Path, document) -> None:
+    """Write a JSON document whole or not at all: a temporary file beside it, then os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(staged, "w") as f:
+            f.write(json.dumps(document, indent=1) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(staged, path)  # the one moment the new file takes effect
+    finally:
+        staged.unlink(missing_ok=True)
+
+
+def read_json(path: Path, default):
+    """The JSON document in path, or default where there is no file yet."""
+    path = Path(path)
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a JSON file this tool wrote ({exc}); move it away or "
+                         "give another --json.") from exc
+
+
+def check_budget(rows: list[dict], steps: int, path: Path) -> None:
+    """Refuse to mix step budgets in one file: its rows must all have been trained for `steps`."""
+    other = sorted({row["steps"] for row in rows if row.get("steps") not in (None, steps)})
+    if other:
+        raise ValueError(f"{path} holds runs of {other} steps, not {steps}: give the same "
+                         "--steps or another --json (and --out).")
+
+
+def machine() -> dict:
+    """The processor and the number of CPU cores, for the JSON's header."""
+    name = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"processor": name or platform.machine(), "cpu_count": os.cpu_count(),
+            "platform": platform.platform()}
+
+
+def now() -> str:
+    """The current time in UTC, to the second (ISO 8601)."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def parse_seeds(texts: list[str]) -> list[int]:
+    """Seeds from '1-5', '1,3,7' or several such words; each seed once, in order given."""
+    seeds: list[int] = []
+    for text in texts:
+        for part in str(text).split(","):
+            part = part.strip()
+            if not part:
+                continue
+            try:
+                low, _, high = part.partition("-")
+                numbers = range(int(low), int(high or low) + 1)
+            except ValueError:
+                raise ValueError(f"seeds: expected numbers or ranges like 1-5, "
+                                 f"got {part!r}.") from None
+            if not numbers or min(numbers) < 0:
+                raise ValueError(f"seeds: {part!r} names no seed (seeds are whole numbers >= 0).")
+            seeds += [s for s in numbers if s not in seeds]
+    if not seeds:
+        raise ValueError("seeds: give at least one seed.")
+    return seeds
+
+
+def median(values: list) -> float | None:
+    """The median of the values that are not None (None when there are none)."""
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+# --------------------------------------------------------------------------- training
+
+
+@functools.lru_cache(maxsize=4)
+def digits(source: str) -> Mnist:
+    """MNIST from a source, loaded once per process."""
+    return load_mnist(source, verbose=False)
+
+
+def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str) -> dict | None:
+    """The training record of a complete run of this recipe in out, else None (train it)."""
+    try:
+        meta = read_meta(out)
+    except CheckpointError:
+        return None
+    record = meta.get("training") or {}
+    same = (meta["config"] == dataclasses.asdict(config) and record.get("seed") == seed
+            and record.get("steps") == steps and record.get("mode") == mode)
+    return record if same and "seconds" in record else None  # seconds: written at the very end
+
+
+def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str,
+              command: str = "", verbose: int = 0) -> dict:
+    """Train an InfoGAN with these settings exactly as `python -m gan_utils train` does."""
+    record = finished(out, config, seed, steps, "full")
+    if record is not None:
+        print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
+        return record
+    return cli.train("infogan", out, steps=steps, seed=seed, data=data, verbose=verbose,
+                     command=command, model_options=dataclasses.asdict(config), overwrite=True)
+
+
+class QAlone(keras.Model):
+    """Q without G: InfoGAN's D/Q network trained on the real-digit terms only, no GAN loss.
+
+    The terms and weights are InfoGAN's own (the config's cluster, consistency and neighbour
+    terms, written as in InfoGAN.train_step) and so is the optimizer (InfoGAN.compile's D/Q
+    Adam); the real/fake and style heads get no gradient. The trained network is saved as an
+    InfoGAN checkpoint whose generator is untrained.
+    """
+
+    def __init__(self, config: InfoGANConfig | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.gan = InfoGAN(config or InfoGANConfig())
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.built = True
+
+    def compile(self, **kwargs) -> None:
+        """The InfoGAN's own optimizers; only its D/Q one is used."""
+        super().compile(**kwargs)
+        self.gan.compile()
+
+    @property
+    def metrics(self):
+        """The one loss Keras shows and resets each epoch."""
+        return [self.loss_tracker]
+
+    def train_step(self, data):
+        """One D/Q update on a batch of real digits (and their look-alikes, where paired)."""
+        gan = self.gan
+        real, neighbours = (data["images"], data["neighbours"]) if isinstance(data, dict) \
+            else (data, None)
+        q = gan.discriminator
+        with tf.GradientTape() as tape:
+            _, logits, *_ = q(real, training=True)
+            cluster = losses.cluster_entropy_gap(logits, gan.marginal_weight, gan.confidence_weight)
+            total = gan.cluster_weight * gan.replica_share(cluster)
+            if gan.consistency_weight:
+                _, moved, *_ = q(gan.augment(real, training=True), training=True)
+                target = tf.stop_gradient(tf.nn.softmax(logits))
+                consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved)
+                total += gan.consistency_weight * gan.batch_mean(consistency)
+            if gan.neighbour_weight and neighbours is not None:
+                _, other, *_ = q(gan.augment(neighbours, training=True), training=True)
+                agreement = losses.category_agreement(logits, other)
+                total += gan.neighbour_weight * gan.batch_mean(-tf.math.log(agreement + 1e-7))
+        variables = q.trainable_weights
+        pairs = [(g, v) for g, v in zip(tape.gradient(total, variables), variables)
+                 if g is not None]  # D's real/fake head and Q's style head play no part
+        gan.d_optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+        self.loss_tracker.update_state(total)
+        return {"loss": self.loss_tracker.result()}
+
+
+def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str,
+                  command: str = "", verbose: int = 0) -> dict:
+    """Train QAlone for `steps` batches as the CLI trains an InfoGAN; save; its training record."""
+    record = finished(out, config, seed, steps, "q_alone")
+    if record is not None:
+        print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
+        return record
+    keras.utils.set_random_seed(seed)
+    mnist = digits(data)
+    batch = cli.DEFAULT_BATCH_SIZE
+    if len(mnist.x_train) < batch:
+        raise ValueError(f"{data}: {len(mnist.x_train)} training digits, fewer than a batch.")
+    model = QAlone(config)
+    model.compile()
+    dataset = make_dataset(mnist.x_train, None, batch_size=batch, seed=seed,
+                           neighbours=model.gan.data_neighbours)
+    per_epoch = cli.STEPS_PER_EPOCH
+    start = time.perf_counter()
+    model.fit(dataset.repeat(), epochs=math.ceil(steps / per_epoch), shuffle=False,
+              steps_per_epoch=min(steps, per_epoch), verbose=verbose,
+              callbacks=[StopAfterSteps(steps)])
+    training = {"command": command, "mode": "q_alone", "seed": seed, "batch_size": batch,
+                "data": mnist.source, "train_digits": int(len(mnist.x_train)),
+                "passes": round(steps * batch / len(mnist.x_train), 2),
+                "seconds": round(time.perf_counter() - start, 1)}
+    model.gan.save(out, training=training)  # save adds the steps D/Q's optimizer took
+    return read_meta(out)["training"]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+def measure(out: Path, data: str, test_data: str, judge: bool = True, styles: bool = False,
+            judge_samples: int = JUDGE_SAMPLES) -> dict:
+    """Q's matched accuracy on the held-out digits; the judge on what G draws; the style codes.
+
+    Categories are aligned to digits on the *training* digits before the judge reads
+    generate(digits=d), so the held-out digits never choose the mapping.
+    """
+    model = load(out, expect=InfoGAN)
+    test = digits(test_data)
+    if len(test.x_test) == 0:
+        raise ValueError(f"{test_data}: no held-out test digits there ({test.source}).")
+    result = {"q_matched_acc": category_accuracy(model, test.x_test, test.y_test).accuracy}
+    if judge:
+        train = digits(data)
+        align(model, train.x_train, train.y_train)
+        result["judge_generated_acc"] = label_accuracy(model, n=judge_samples, seed=0)
+    else:
+        result["judge_generated_acc"] = None
+    if styles:
+        result["styles"] = name_styles(model)
+    return result
