@@ -76,7 +76,7 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
     model.compile()
     labels = mnist.y_train if kind == "acgan" else None  # InfoGAN never sees a label
     dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed,
-                           neighbours=model.data_neighbours)  # InfoGAN's look-alike pairs
+                           neighbours=model.data_neighbours)  # InfoGAN's nearest-neighbour pairs
     training = {"command": command, "mode": "full", "seed": seed, "batch_size": batch_size,
                 "data": mnist.source, "train_digits": int(len(mnist.x_train)),
                 "passes": round(steps * batch_size / len(mnist.x_train), 2)}

@@ -40,7 +40,7 @@ def _switch(default: bool):
 
 @dataclass(frozen=True)
 class ACGANConfig:
-    """ACGAN's settings (defaults: docs/recipe.md, "Recipe notes: ACGAN")."""
+    """ACGAN's settings (defaults: docs/recipe.md, "Recipe notes: ACGAN" and "ACGAN trials")."""
 
     noise_dim: int = _whole(62, 1)
     num_classes: int = _whole(10, 2)

@@ -25,7 +25,7 @@ from gan_utils.checkpoints import (  # noqa: F401  load & co. lived here before 
     CheckpointError, load, load_pretrained, load_trained, save_checkpoint)
 from gan_utils.configs import ACGANConfig, InfoGANConfig, split_options
 
-LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 look-alikes
+LOOK_ALIKES = 5  # InfoGAN's neighbour term: each digit's partner is one of its 5 nearest neighbours
 
 # --------------------------------------------------------------------------- shared plumbing
 
@@ -34,7 +34,7 @@ class ConditionalGAN(keras.Model):
     """What ACGAN and InfoGAN share: code sampling, generation, metrics, save and load."""
 
     metric_names: tuple[str, ...] = ()
-    data_neighbours = 0  # look-alikes per digit that make_dataset must pair for this model
+    data_neighbours = 0  # nearest neighbours per digit that make_dataset must pair for this model
     # D 2e-4 / G 1e-3 as the InfoGAN paper; G at 2e-4 left ACGAN's digits half-formed
     default_learning_rates = {"d": 2e-4, "g": 1e-3}
     num_labels: int
@@ -214,12 +214,12 @@ class ConditionalGAN(keras.Model):
 class ACGAN(ConditionalGAN):
     """ACGAN: G draws from noise plus a one-hot *real* label; D judges real/fake and classifies.
 
-    Defaults (docs/recipe.md, "Recipe notes: ACGAN"): noise_dim=62, D learning rate 2e-4, G 1e-3;
-    fake_class_weight=0: D's class head learns from real digits only (the paper uses 1, which
-    needed twice the epochs for the same label accuracy), while G is still trained to make D
-    read its fakes as the asked label; move_real_for_class=True: the class head learns from
-    moved copies of the real digits (shifts up to 10%, turns up to 14 degrees) while the
-    real/fake head sees them unmoved, so it reads digits rather than pixels and G must draw
+    Defaults (docs/recipe.md, "Recipe notes: ACGAN" and "ACGAN trials"): noise_dim=62, D learning
+    rate 2e-4, G 1e-3; fake_class_weight=0: D's class head learns from real digits only (the
+    paper uses 1, which needed twice the steps for the same label accuracy), while G is still
+    trained to make D read its fakes as the asked label; move_real_for_class=True: the class
+    head learns from augmented copies of the real digits (shifts up to 10%, turns up to 14
+    degrees) while the real/fake head sees them as they are, so it reads digits rather than pixels and G must draw
     whole digits to satisfy it (0.985 -> 0.999 label accuracy at 60 epochs; FID 17.9 -> 24.2,
     the digits are drawn more alike);
     ema_momentum=0.999: after fit, G's weights are their moving average over the last ~1,000
@@ -267,7 +267,7 @@ class ACGAN(ConditionalGAN):
             fake = self.generator(codes, training=True)
             real_logit, real_cls = self.discriminator(real, training=True)
             fake_logit, fake_cls = self.discriminator(fake, training=True)
-            if self.move_real_for_class:  # the class head reads moved copies of the real digits
+            if self.move_real_for_class:  # the class head reads augmented copies of the real digits
                 _, real_cls = self.discriminator(self.augment(real, training=True), training=True)
             class_real = losses.category_cross_entropy(labels, real_cls)
             class_fake = losses.category_cross_entropy(fake_labels, fake_cls)
@@ -303,12 +303,12 @@ class InfoGAN(ConditionalGAN):
     Defaults are the best recipe measured on the 5,000 bundled digits (docs/recipe.md, "Recipe notes: InfoGAN"):
     16 noise values, so that digit identity has little noise to hide in, D/Q's learning rate
     4e-4, and three label-free terms on *real* digits that D/Q alone minimises:
-    cluster_weight (the batch spread evenly over the categories, -marginal_weight * H(c), plus
-    confidence_weight * H(c|x), off by default: asking Q to be sure early locks in wrong
-    clusters), consistency_weight (the same category for a digit and a moved copy) and
-    neighbour_weight (the same category for a digit and one of its look-alikes, which fit()
-    needs from make_dataset(images, neighbours=5)). Set the three weights to 0 for the paper's
-    plain InfoGAN.
+    cluster_weight (the balance term: the batch spread evenly over the categories,
+    -marginal_weight * H(c), plus confidence_weight * H(c|x), off by default: asking Q to be
+    sure early locks in wrong clusters), consistency_weight (the same category for a digit and
+    an augmented copy) and neighbour_weight (the same category for a digit and one of its
+    nearest neighbours, which fit() needs from make_dataset(images, neighbours=5)).
+    InfoGAN.paper() is the paper's model as far as the builders allow (docs/ablation.md).
     """
 
     metric_names = ("d_loss", "g_loss", "info_loss", "mi_category", "style_nll",
@@ -437,7 +437,7 @@ class InfoGAN(ConditionalGAN):
             spec = spec[0] if isinstance(spec, tuple) else spec  # (images, labels): labels unused
             if not (isinstance(spec, dict) and "neighbours" in spec):
                 raise ValueError(
-                    f"InfoGAN(neighbour_weight={self.neighbour_weight}) needs each digit's look-alike "
+                    f"InfoGAN(neighbour_weight={self.neighbour_weight}) needs each digit's nearest "
                     f"neighbours: build the data with gan_utils.make_dataset(images, "
                     f"neighbours={LOOK_ALIKES}), or use InfoGAN(neighbour_weight=0).")
         return super().fit(x, *args, **kwargs)
@@ -462,13 +462,13 @@ class InfoGAN(ConditionalGAN):
                                                  self.confidence_weight)  # one value per batch
             d_total = mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
             consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
-            if self.consistency_weight:  # same category for a digit and a moved copy of it
-                _, moved_logits, *_ = self.discriminator(self.augment(real, training=True),
+            if self.consistency_weight:  # same category for a digit and an augmented copy of it
+                _, augmented_logits, *_ = self.discriminator(self.augment(real, training=True),
                                                          training=True)
                 target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
-                consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved_logits)
+                consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
                 d_total += self.consistency_weight * mean(consistency)
-            if self.neighbour_weight and neighbours is not None:  # look-alikes share a category
+            if self.neighbour_weight and neighbours is not None:  # nearest neighbours share a category
                 _, neighbour_logits, *_ = self.discriminator(self.augment(neighbours, training=True),
                                                              training=True)
                 agreement = losses.category_agreement(real_cat_logits, neighbour_logits)

@@ -246,7 +246,7 @@ def test_bad_inputs_to_generate_recognize_and_fit(small):
     plain_digits = gu.make_dataset(np.zeros((8, 28, 28), np.uint8), batch_size=4)
     with pytest.raises(ValueError, match=r"make_dataset\(images, neighbours=5\)"):
         model.fit(plain_digits, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="needs each digit's look-alike neighbours"):
+    with pytest.raises(ValueError, match="needs each digit's nearest neighbours"):
         model.fit(np.zeros((8, 28, 28, 1), np.float32), epochs=1, verbose=0)  # arrays too
     way_out = small(neighbour_weight=0)  # the way out the message names: plain digits train
     history = way_out.fit(plain_digits, epochs=1, verbose=0).history
