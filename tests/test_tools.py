@@ -213,6 +213,13 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert tools.seeds.run([1], **run) == rows
     assert json_path.read_bytes() == before
     assert "1 seeds (1), 2 steps" in tools.seeds.summary(rows)
+    # the ablation's default row is the same run: measured from the seeds' checkpoint, not retrained
+    document = tools.ablation.run(["lookalikes"], [1], 2, tmp_path / "ablation",
+                                  tmp_path / "ablation.json", tiny_data, tiny_data,
+                                  judge_samples=100, default_runs=tmp_path / "runs")
+    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("lookalikes", 1)]
+    assert document["rows"][0]["q_matched_acc"] == rows[0]["q_matched_acc"]
+    assert not (tmp_path / "ablation").exists()
 
 
 def test_seeds_summary_and_slant_naming(tools):

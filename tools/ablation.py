@@ -64,8 +64,13 @@ def recipes() -> dict[str, Recipe]:
 
 def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Path,
         data: str = "bundled", test_data: str = "bundled", command: str = "",
-        verbose: int = 0, judge_samples: int = JUDGE_SAMPLES) -> dict:
-    """Train and measure every (row, seed) not yet in json_path, appending each row at once."""
+        verbose: int = 0, judge_samples: int = JUDGE_SAMPLES,
+        default_runs: Path | None = None) -> dict:
+    """Train and measure every (row, seed) not yet in json_path, appending each row at once.
+
+    The last GAN row is the default recipe, which tools/seeds.py also trains: with
+    default_runs (its --out), that row's checkpoints are shared, so no seed is trained twice.
+    """
     ladder = recipes()
     unknown = [r for r in rows if r not in ladder]
     if unknown:
@@ -88,6 +93,8 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
             if (key, seed) in done:
                 continue
             folder = out / key / f"seed{seed}"
+            if default_runs is not None and recipe.gan and recipe.config == InfoGANConfig():
+                folder = default_runs / f"seed{seed}"  # the same run as tools/seeds.py's
             trainer = train_gan if recipe.gan else train_q_alone
             record = trainer(recipe.config, folder, seed, steps, data, command, verbose)
             scores = measure(folder, data, test_data, judge=recipe.gan,
@@ -136,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="optimizer steps per run (default: the CLI's InfoGAN budget)")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation",
                         help="checkpoints go to OUT/<row>/seed<k> (default runs/ablation)")
+    parser.add_argument("--default-runs", type=Path, default=ROOT / "runs" / "seeds",
+                        help="where tools/seeds.py keeps the default recipe's runs, shared by "
+                             "the last GAN row (default runs/seeds)")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "ablation.json",
                         help="results, one row per run (default docs/ablation.json)")
     parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
@@ -150,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError("--steps must be at least 1 and --judge-samples at least 10.")
         document = run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,
                        args.data, args.test_data, command, 2 if args.verbose else 0,
-                       args.judge_samples)
+                       args.judge_samples, args.default_runs)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
