@@ -8,7 +8,8 @@ Explained in notebooks/03_acgan_vs_infogan.ipynb.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -17,12 +18,12 @@ from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from gan_utils.data import to_unit_range
-from gan_utils.judge import classifier_features, classify_digits, label_accuracy
+from gan_utils.judge import classifier_features, classify_digits, judge_ceiling, judge_confusion
 from gan_utils.measures import PROPERTIES, frechet_distance
 
 # Moved to gan_utils.judge and gan_utils.reports; still importable from here, because the
 # notebooks call gu.evaluation.classify_digits, label_accuracy, load_classifier, format_report.
-from gan_utils.judge import load_classifier  # noqa: F401  (re-export)
+from gan_utils.judge import label_accuracy, load_classifier  # noqa: F401  (re-export)
 from gan_utils.reports import format_report  # noqa: F401  (re-export)
 
 
@@ -81,45 +82,73 @@ def generated_matching(model, n_per_category: int = 500, seed: int = 0, classifi
 # --------------------------------------------------------------------------- style codes
 
 
+# A style code is named only when its property moves the same way in at least this share of the
+# categories (8 of 10): one strong category, or two halves pulling apart, name nothing.
+AGREEING_SHARE = 0.8
+NAMING_THRESHOLD = 0.8  # |median rho| a name needs
+
+
 @dataclass
 class StyleCode:
-    """What one continuous code controls: the best-correlated image property and its rho."""
+    """What one continuous code controls: the best-correlated image property and its rho.
+
+    rho is the median over categories of Spearman's rho within each category;
+    rho_per_category holds those values and categories_agreeing how many share the median's sign.
+    """
 
     index: int
-    name: str  # the property's name when |rho| >= threshold, else "style {index + 1}"
+    name: str  # the property when named (see name_style_codes), else "style {index + 1}"
     property: str
     rho: float
-    all_rho: dict[str, float]
+    all_rho: dict[str, float]  # the median rho of every property
+    rho_per_category: list[float] = field(default_factory=list)
+    categories_agreeing: int = 0
 
 
-def name_style_codes(model, limit: float = 2.0, steps: int = 9, draws: int = 40,
-                     threshold: float = 0.8, seed: int = 0) -> list[StyleCode]:
-    """Sweep each style code over [-limit, limit], others fixed at 0, and name what it moves.
+def categories_needed(k: int, share: float = AGREEING_SHARE) -> int:
+    """How many of k categories must agree in sign for a name: 8 of 10 at the default share."""
+    return math.ceil(share * k - 1e-9)
 
-    Each sweep runs over `draws` noise vectors for every category; a code is named after the
-    image property (slant, width, thickness) whose Spearman rank correlation with it is
-    strongest, provided |rho| >= threshold.
+
+def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: int = 40,
+                     threshold: float = NAMING_THRESHOLD, seed: int = 0,
+                     share: float = AGREEING_SHARE) -> list[StyleCode]:
+    """Sweep each style code over its training range, others fixed at 0, and name what it moves.
+
+    limit: the sweep runs over [-limit, limit], by default the model's style_range (the values
+    it trained on). Each sweep runs over `draws` noise vectors in every category. For each image
+    property (slant, width, thickness) Spearman's rho between code and property is measured
+    within each category and its median over categories taken; the code is named after the
+    property with the largest |median rho| when that is >= threshold and at least `share` of
+    the categories (categories_needed) have a rho of the median's sign.
     """
     rng = np.random.default_rng(seed)
     k, s = model.num_categories, model.num_styles
+    limit = float(getattr(model, "style_range", 1.0) if limit is None else limit)
     values = np.linspace(-limit, limit, steps)
     labels = np.repeat(np.arange(k), draws)
     noise = rng.standard_normal((k * draws, model.noise_dim))
+    needed = categories_needed(k, share)
     codes = []
     for index in range(s):
-        sweep_images, sweep_values = [], []
+        sweep_images = []
         for v in values:
             styles = np.zeros((k * draws, s), np.float32)
             styles[:, index] = v
             sweep_images.append(model.generate(labels, styles=styles, noise=noise))
-            sweep_values.append(np.full(k * draws, v))
-        images, code_values = np.concatenate(sweep_images), np.concatenate(sweep_values)
-        rho = {name: _rank_correlation(code_values, measure(images))
-               for name, measure in PROPERTIES.items()}
-        best = max(rho, key=lambda name: abs(rho[name]))
-        named = abs(rho[best]) >= threshold
+        images = np.concatenate(sweep_images)
+        code_values, categories = np.repeat(values, k * draws), np.tile(labels, steps)
+        per_category = {}
+        for name, measure in PROPERTIES.items():
+            measured = measure(images)
+            per_category[name] = [_rank_correlation(code_values[categories == c],
+                                                    measured[categories == c]) for c in range(k)]
+        median = {name: float(np.median(rhos)) for name, rhos in per_category.items()}
+        best = max(median, key=lambda name: abs(median[name]))
+        agreeing = int(sum(np.sign(r) == np.sign(median[best]) != 0 for r in per_category[best]))
+        named = abs(median[best]) >= threshold and agreeing >= needed
         codes.append(StyleCode(index, best if named else f"style {index + 1}", best,
-                               rho[best], rho))
+                               median[best], median, per_category[best], agreeing))
     return codes
 
 
@@ -161,7 +190,13 @@ def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> fl
 def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
              train_images: np.ndarray | None = None, n_fid: int = 5000, n_label: int = 10_000,
              style_draws: int = 40, seed: int = 0, split: str = "held-out") -> dict:
-    """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`)."""
+    """Everything the comparison reports, as one JSON-ready dict (see `python -m gan_utils evaluate`).
+
+    The headline for both models is label_accuracy: how often the judge reads generate(digits=d)
+    as d (an InfoGAN through its stored alignment, else through Q's matching on these digits),
+    with judge_confusion (rows: digit asked, columns: the judge's reading) and judge_ceiling
+    (the judge's own accuracy on real held-out digits) beside it. See docs/judge.md.
+    """
     if len(test_images) == 0:
         raise ValueError("no held-out digits to evaluate on: pass --test-data with a t10k folder.")
     report: dict = {"model": type(model).__name__, "n_test": int(len(test_images)),
@@ -185,8 +220,11 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
     if min(len(floor_a), len(floor_b)) >= 2:
         report["fid_floor"] = round(mnist_fid(to_unit_range(floor_a), to_unit_range(floor_b)), 2)
         report["fid_floor_source"] = floor_source
+    report["judge_ceiling"] = judge_ceiling()
     if report["model"] == "ACGAN":
-        report["label_accuracy"] = label_accuracy(model, n=n_label, seed=seed)
+        confusion = judge_confusion(model, n=n_label, seed=seed)
+        report["label_accuracy"] = float(np.trace(confusion) / confusion.sum())
+        report["judge_confusion"] = confusion.tolist()
         report["problems"] = collapse_notes(report["diversity"], real_by_digit,
                                             {label: label for label in range(k)})
         return report
@@ -195,7 +233,14 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
     by_q = match_categories(predicted, test_labels, k)
     collapsed = collapse_notes(report["diversity"], real_by_digit, by_q.category_to_label)
     by_classifier = generated_matching(model, n_per_category=max(n_label // k, 1), seed=seed)
+    stored = getattr(model, "alignment", None)  # else: Q's matching on these digits
+    confusion = judge_confusion(model, n=n_label, seed=seed,
+                                mapping=None if stored else by_q.category_to_label)
+    codes = name_style_codes(model, draws=style_draws, seed=seed)
     report.update(
+        label_accuracy=float(np.trace(confusion) / confusion.sum()),  # the headline: generation
+        label_accuracy_mapping="stored" if stored else f"matched by Q on these {split} digits",
+        judge_confusion=confusion.tolist(),
         category_accuracy=by_q.accuracy,
         nmi=float(normalized_mutual_info_score(test_labels, predicted)),
         ari=float(adjusted_rand_score(test_labels, predicted)),
@@ -204,12 +249,13 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
         methods_agree=sum(by_q.category_to_label[c] == by_classifier.category_to_label[c]
                           for c in range(k)),
         generated_accuracy=by_classifier.accuracy,
-        label_accuracy=(label_accuracy(model, n=n_label, seed=seed)  # with the stored mapping
-                        if getattr(model, "alignment", None) else None),
         problems=_mapping_problems(by_q.confusion, by_q.category_to_label) + collapsed,
-        style_codes=[{"index": s.index, "name": s.name, "property": s.property,
-                      "rho": round(s.rho, 3)}
-                     for s in name_style_codes(model, draws=style_draws, seed=seed)],
+        style_codes=[{"index": c.index, "name": c.name, "property": c.property,
+                      "rho": round(c.rho, 3),
+                      "rho_per_category": [round(r, 3) for r in c.rho_per_category],
+                      "categories_agreeing": c.categories_agreeing}
+                     for c in codes],
+        style_categories_needed=categories_needed(model.num_categories),
     )
     return report
 

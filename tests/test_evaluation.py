@@ -67,7 +67,65 @@ class ShearingStub:
 def test_style_naming_finds_slant_and_an_idle_code():
     first, second = gu.evaluation.name_style_codes(ShearingStub(), draws=5)
     assert (first.name, first.property) == ("slant", "slant") and first.rho > 0.9
+    assert first.categories_agreeing == 3 and min(first.rho_per_category) > 0.9
     assert second.name == "style 2" and abs(second.rho) < 0.8
+
+
+class CategoryShearStub:
+    """Ten categories of bars, each leaning base[c]; style 1 shears them by gain[c] * 0.3 per
+    unit of code, style 2 does nothing. moves_beyond: shear only where |code| > 1, outside the
+    training range [-1, 1]. (Upright bars, base 0, widen as much leaning left as right, so the
+    code moves no width; leaning bars widen as they lean further.)"""
+
+    num_categories, num_styles, noise_dim, style_range = 10, 2, 4, 1.0
+
+    def __init__(self, gain, base=0.0, moves_beyond=False):
+        self.gain, self.moves_beyond = np.asarray(gain, float), moves_beyond
+        self.base = np.broadcast_to(np.asarray(base, float), (10,))
+
+    def generate(self, labels, styles, noise):
+        code = styles[:, 0]
+        if self.moves_beyond:
+            code = np.sign(code) * np.maximum(np.abs(code) - 1.0, 0.0)
+        shears = self.base[labels] + 0.3 * self.gain[labels] * code + 0.01 * noise[:, 0]
+        return np.stack([sheared_bar(float(s)) for s in shears])
+
+
+def test_a_code_that_moves_slant_in_nine_categories_is_named_slant():
+    """Pooled over categories (the old way), each category's own lean hid the code: rho ~0.6."""
+    stub = CategoryShearStub(gain=[1] * 9 + [0], base=np.linspace(-0.6, 0.6, 10))
+    slanted, idle = gu.evaluation.name_style_codes(stub, draws=5)
+    assert (slanted.name, slanted.property) == ("slant", "slant")
+    assert slanted.rho > 0.9 and slanted.categories_agreeing == 9
+    assert len(slanted.rho_per_category) == 10 and slanted.rho_per_category[9] == 0.0
+    assert min(slanted.rho_per_category[:9]) > 0.9
+    assert idle.name == "style 2" and idle.categories_agreeing == 0
+
+
+def test_a_code_that_pulls_slant_both_ways_stays_unnamed():
+    stub = CategoryShearStub(gain=[1, -1] * 5)  # five categories lean right with it, five left
+    slanted, _ = gu.evaluation.name_style_codes(stub, draws=5)
+    assert slanted.name == "style 1" and abs(slanted.rho) < 0.8
+    assert slanted.categories_agreeing <= 5
+    assert sorted(np.sign(slanted.rho_per_category)) == [-1] * 5 + [1] * 5
+
+
+def test_a_name_needs_eight_of_ten_categories_not_just_a_strong_median():
+    stub = CategoryShearStub(gain=[1] * 7 + [-1] * 3)
+    slanted, _ = gu.evaluation.name_style_codes(stub, draws=5)
+    assert slanted.rho > 0.9 and slanted.categories_agreeing == 7  # median strong, 7 < 8 agree
+    assert slanted.name == "style 1"
+    assert gu.evaluation.categories_needed(10) == 8 == round(gu.evaluation.AGREEING_SHARE * 10)
+
+
+def test_style_codes_are_swept_over_the_training_range_only():
+    """A code that moves slant only beyond [-style_range, style_range] moves nothing G was
+    trained to draw; the old sweep over [-2, 2] named it slant."""
+    stub = CategoryShearStub(gain=[1] * 10, moves_beyond=True)
+    inside, _ = gu.evaluation.name_style_codes(stub, draws=5)
+    assert inside.name == "style 1" and inside.rho == 0.0
+    beyond, _ = gu.evaluation.name_style_codes(stub, draws=5, limit=2.0)
+    assert beyond.name == "slant" and beyond.categories_agreeing == 10
 
 
 def test_fid_of_real_digits_against_themselves_and_against_noise():
@@ -83,9 +141,10 @@ def test_figures_draw_from_real_inputs():
     confusion = np.diag(np.arange(1, 11)) + 1
     mapping = {c: (c + 1) % 10 for c in range(10)}
     fig = show_confusion(confusion, mapping)
-    learned, aligned = fig.axes
+    learned, aligned = fig.axes[:2]  # then their colour bars
     assert [t.get_text() for t in aligned.get_yticklabels()][:2] == ["cat 9", "cat 0"]
-    assert len(show_confusion(confusion).axes) == 1
+    assert [ax.get_title() for ax in show_confusion(confusion).axes if ax.get_title()] == [
+        "as learned"]
     model = gu.InfoGAN(noise_dim=8)
     sweep = show_style_sweep(model, 0, slant, "slant", n_cols=5)
     xs = sweep.axes[1].lines[0].get_xdata()
@@ -130,11 +189,80 @@ def test_format_report_reads_aligned_and_unaligned_infogan_reports():
     assert unaligned.startswith("InfoGAN on 100 training digits")
     assert "(not aligned yet)" in unaligned and "note: label 1 may have collapsed" in unaligned
     assert "style 1: slant" in unaligned
-    aligned = format_report(infogan_report(label_accuracy=0.7818))
-    assert "0.7818  (stored alignment)" in aligned
+    aligned = format_report(infogan_report(label_accuracy=0.7818, label_accuracy_mapping="stored"))
+    assert "0.7818  generate(digits=d) read as d, stored mapping" in aligned
     table = compare_table({"model": "ACGAN", "fid": 9.0, "label_accuracy": 0.95},
                           infogan_report(label_accuracy=0.7818))
     assert "0.9500" in table and "0.7818" in table and "slant (+0.90)" in table
+
+
+def test_reports_put_generation_first_with_the_judges_ceiling_beside_it():
+    confusion = (np.eye(10, dtype=int) * 990).tolist()
+    confusion[3][8], confusion[3][3], confusion[9][4], confusion[9][9] = 7, 983, 2, 988
+    codes = [{"index": 0, "name": "slant", "property": "slant", "rho": -0.85,
+              "rho_per_category": [-0.9] * 9 + [0.1], "categories_agreeing": 9},
+             {"index": 1, "name": "style 2", "property": "width", "rho": 0.62,
+              "rho_per_category": [0.7] * 7 + [-0.2] * 3, "categories_agreeing": 7}]
+    report = infogan_report(label_accuracy=0.9808, label_accuracy_mapping="stored",
+                            judge_ceiling=0.9815, judge_confusion=confusion, style_codes=codes,
+                            style_categories_needed=8)
+    lines = format_report(report).splitlines()
+    assert lines[1] == ("  label accuracy             0.9808 (judge reads real test digits at "
+                        "0.9815)  generate(digits=d) read as d, stored mapping")
+    assert lines[2].startswith("  category accuracy (Q)      0.8000")  # Q beside it
+    assert lines[3] == "  judge misreads             3 as 8: 7 of 990, 9 as 4: 2 of 990"
+    assert "0.7500 (judge reads real test digits at 0.9815)" in format_report(report)
+    assert lines[-3:-1] == [
+        "  style 1: slant      (rho -0.85 with slant: median of 10 categories, 9 agree in sign, "
+        "8 needed)",
+        "  style 2: style 2    (rho +0.62 with width: median of 10 categories, 7 agree in sign, "
+        "8 needed)"]
+    acgan = {"model": "ACGAN", "n_test": 100, "fid": 9.0, "label_accuracy": 0.9991,
+             "judge_ceiling": 0.9815, "judge_confusion": (np.eye(10, dtype=int) * 5).tolist()}
+    assert format_report(acgan).splitlines()[1:3] == [
+        "  label accuracy             0.9991 (judge reads real test digits at 0.9815)  "
+        "generate(digits=d) read as d",
+        "  judge misreads             none"]
+    table = compare_table(acgan, report).splitlines()
+    assert table[2].split() == ["label", "accuracy", "(judge)", "0.9991", "(on", "real:", "0.9815)",
+                                "0.9808", "(on", "real:", "0.9815)"]
+    assert table[5].endswith("slant (-0.85, 9 of 10 agree), style 2 (+0.62, 7 of 10 agree)")
+    assert table[-1] == ("on real: how often it reads the real held-out test digits right "
+                         "(its ceiling)")
+
+
+def test_evaluation_reports_read_both_models_generation_alike(small, bundled):
+    pick = np.random.default_rng(1).permutation(10_000)[:100]
+    images, labels = bundled.x_test[pick], bundled.y_test[pick]
+    sizes = dict(n_fid=100, n_label=200, style_draws=2)
+    acgan = gu.evaluation.evaluation_report(small(gu.ACGAN), images, labels, **sizes)
+    infogan = small(gu.InfoGAN)
+    unaligned = gu.evaluation.evaluation_report(infogan, images, labels, **sizes)
+    for report in (acgan, unaligned):
+        counts = np.array(report["judge_confusion"])
+        assert counts.shape == (10, 10) and counts.sum(axis=1).tolist() == [20] * 10
+        assert report["label_accuracy"] == np.trace(counts) / 200
+        assert report["judge_ceiling"] == gu.judge.judge_ceiling()
+    assert acgan["label_accuracy"] == gu.judge.label_accuracy(small(gu.ACGAN), n=200)
+    # unaligned: through Q's matching on these digits, the same one the report's mapping shows
+    assert unaligned["label_accuracy_mapping"] == "matched by Q on these held-out digits"
+    matched = {int(c): d for c, d in unaligned["mapping"].items()}
+    expected = gu.judge.judge_confusion(infogan, n=200, mapping=matched)
+    assert unaligned["judge_confusion"] == expected.tolist()
+    shuffled = {c: (c + 3) % 10 for c in range(10)}
+    infogan.set_alignment(shuffled)
+    aligned = gu.evaluation.evaluation_report(infogan, images, labels, **sizes)
+    assert aligned["label_accuracy_mapping"] == "stored"
+    assert aligned["label_accuracy"] == gu.judge.label_accuracy(infogan, n=200)
+    assert aligned["judge_confusion"] == gu.judge.judge_confusion(
+        infogan, n=200, mapping=shuffled).tolist()
+    assert aligned["style_categories_needed"] == 8
+    for code in aligned["style_codes"]:
+        assert {"index", "name", "property", "rho"} <= set(code)  # what the notebooks read
+        assert len(code["rho_per_category"]) == 10
+        assert code["rho"] == pytest.approx(np.median(code["rho_per_category"]), abs=1e-3)
+        assert code["categories_agreeing"] == sum(
+            np.sign(r) == np.sign(code["rho"]) != 0 for r in code["rho_per_category"])
 
 
 def test_moved_names_stay_importable_where_the_notebooks_and_cli_use_them():
