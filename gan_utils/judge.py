@@ -221,7 +221,7 @@ def judge_info(path: Path | None = None) -> dict:
 
 
 def judge_ceiling(path: Path | None = None) -> float:
-    """How often the judge reads the 10,000 held-out test digits right: the most a GAN can score."""
+    """How often the judge reads the 10,000 held-out real test digits right (its ceiling on real digits)."""
     return judge_info(path)["test_accuracy"]
 
 

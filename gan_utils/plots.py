@@ -112,7 +112,8 @@ def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | No
 
     Each cell shows its count; the colour is the count's share of its row (colour bar).
     """
-    panels = [("as learned", confusion, list(range(len(confusion))))]
+    panels = [("as learned" if category_to_label is not None else "", confusion,
+               list(range(len(confusion))))]
     if category_to_label is not None:
         order = sorted(category_to_label, key=category_to_label.get)
         panels.append(("aligned: rows ordered by matched digit", confusion[order], order))
