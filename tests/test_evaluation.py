@@ -143,8 +143,7 @@ def test_figures_draw_from_real_inputs():
     fig = show_confusion(confusion, mapping)
     learned, aligned = fig.axes[:2]  # then their colour bars
     assert [t.get_text() for t in aligned.get_yticklabels()][:2] == ["cat 9", "cat 0"]
-    assert [ax.get_title() for ax in show_confusion(confusion).axes if ax.get_title()] == [
-        "as learned"]
+    assert [ax.get_title() for ax in show_confusion(confusion).axes if ax.get_title()] == []
     model = gu.InfoGAN(noise_dim=8)
     sweep = show_style_sweep(model, 0, slant, "slant", n_cols=5)
     xs = sweep.axes[1].lines[0].get_xdata()
