@@ -45,7 +45,7 @@ _LADDER = [
     ("balance_consistency", "+ balance + consistency",
      {"cluster_weight": 1.0, "marginal_weight": 2.0, "confidence_weight": 0.0,
       "consistency_weight": 3.0}),
-    ("lookalikes", "+ look-alikes = default", {"neighbour_weight": 1.0}),
+    ("neighbours", "+ neighbour term = default", {"neighbour_weight": 1.0}),
 ]
 
 
@@ -57,7 +57,7 @@ def recipes() -> dict[str, Recipe]:
         rows[key] = Recipe(key, name, changes, config)
     if config != InfoGANConfig():
         raise RuntimeError(f"the ablation's last row is not the default InfoGAN: {config}")
-    rows["q_alone"] = Recipe("q_alone", "Q alone (no G: balance, consistency, look-alikes)", {},
+    rows["q_alone"] = Recipe("q_alone", "Q alone (no G: balance, consistency, neighbour terms)", {},
                              config, gan=False)
     return rows
 

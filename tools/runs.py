@@ -178,7 +178,7 @@ class QAlone(keras.Model):
         return [self.loss_tracker]
 
     def train_step(self, data):
-        """One D/Q update on a batch of real digits (and their look-alikes, where paired)."""
+        """One D/Q update on a batch of real digits (and their nearest neighbours, where paired)."""
         gan = self.gan
         real, neighbours = (data["images"], data["neighbours"]) if isinstance(data, dict) \
             else (data, None)
