@@ -148,12 +148,26 @@ def nearest_neighbours(images: np.ndarray, k: int = 5, blur: float = 1.0) -> np.
     "Look like": cosine similarity of the slightly blurred pixels (blur = Gaussian sigma in
     pixels), so that a stroke one pixel to the side still counts as close. On the 5,000
     bundled digits, 94% of these 5 neighbours are the same digit. Best first; of equally
-    similar ones, the lower index first.
+    similar ones, the lower index first. The last search is remembered, so asking again for
+    the same digits (a figure, then make_dataset) costs a hash, not a search (41 s on 60,000).
     """
     images = _check_images(images, "images")
     if not isinstance(k, (int, np.integer)) or not 1 <= k < len(images):
         raise ValueError(f"k must be an integer from 1 to {len(images) - 1} (one less than the "
                          f"number of images), got {k!r}.")
+    key = (hashlib.blake2b(np.ascontiguousarray(images).data, digest_size=16).digest(),
+           images.shape, int(k), float(blur))
+    if key not in _last_search:
+        _last_search.clear()  # one entry: a 60,000 x 5 table is 1.2 MB
+        _last_search[key] = _search_neighbours(images, int(k), blur)
+    return _last_search[key].copy()
+
+
+_last_search: dict = {}
+
+
+def _search_neighbours(images: np.ndarray, k: int, blur: float) -> np.ndarray:
+    """nearest_neighbours' search itself, without the checks and the memory of the last one."""
     count = len(images)
     features = images.astype(np.float32)
     gaussian_filter(features, sigma=(0, blur, blur), output=features)  # in place: no second copy

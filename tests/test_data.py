@@ -8,6 +8,8 @@ import keras
 import numpy as np
 import pytest
 
+import gan_utils as gu
+import gan_utils.data
 from gan_utils import data
 from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset,
                             nearest_neighbours, to_unit_range)
@@ -376,3 +378,19 @@ def test_keras_source_and_auto_use_the_keras_loader(monkeypatch, capsys):
     mnist = load_mnist("auto")
     assert capsys.readouterr().out == "MNIST: keras.datasets.mnist: 4 train, 2 test digits.\n"
     np.testing.assert_array_equal(mnist.x_test, x[4:])
+
+
+def test_nearest_neighbours_remembers_its_last_search_and_hands_out_copies(bundled, monkeypatch):
+    digits = bundled.x_train[:300]
+    first = gu.nearest_neighbours(digits, k=3)
+    calls = []
+    real_search = gan_utils.data._search_neighbours
+    monkeypatch.setattr(gan_utils.data, "_search_neighbours",
+                        lambda *args: calls.append(args) or real_search(*args))
+    first[:] = -1  # the caller's copy: the remembered table is not touched
+    again = gu.nearest_neighbours(digits.copy(), k=3)  # the same pixels, another array
+    assert calls == [] and again.min() >= 0
+    np.testing.assert_array_equal(again, gu.nearest_neighbours(digits, k=3))
+    gu.nearest_neighbours(digits, k=4)  # another k: a new search
+    gu.nearest_neighbours(digits[:200], k=3)  # other digits: a new search
+    assert [args[1] for args in calls] == [4, 3]

@@ -6,7 +6,7 @@ Offline machines train on the 5,000 bundled digits; a learner online gets keras'
 60,000 here are the stand-in of tests/standin.py (the bundled digits, 12 shifted copies each).
 Side by side, each in a fresh subprocess so that its peak memory is its own:
 
-- nearest_neighbours(x, k=5), InfoGAN's look-alike search: its own seconds, and the peak RSS
+- nearest_neighbours(x, k=5), InfoGAN's nearest-neighbour search: its own seconds, and the peak RSS
   of the whole process (TensorFlow's import included);
 - the default InfoGAN training run, `python -m gan_utils train infogan --data ... --out ...`
   (with --steps N if given, else the CLI's default): wall clock and peak RSS of the process.
@@ -101,7 +101,7 @@ def main() -> None:
                         help="optimizer steps of each training run (default: the CLI's default)")
     parser.add_argument("--skip-training", action="store_true",
                         help="only the nearest-neighbour search, no training runs")
-    parser.add_argument("--k", type=int, default=5, help="look-alikes per digit (default 5)")
+    parser.add_argument("--k", type=int, default=5, help="nearest neighbours per digit (default 5)")
     parser.add_argument("--seed", type=int, default=0, help="the stand-in's seed (default 0)")
     args = parser.parse_args()
     if args.steps is not None and args.steps < 1:
