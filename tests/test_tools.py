@@ -235,3 +235,17 @@ def test_seeds_summary_and_slant_naming(tools):
     text = tools.seeds.summary(rows)
     assert "median 0.960, 2 of 3 seeds >= 0.95" in text
     assert "judge on generated digits median 0.980" in text and "2 of 3 seeds name a slant" in text
+
+
+def test_seeds_table_marks_failures_and_trains_nothing(tools, tmp_path, monkeypatch, capsys):
+    rows = [{"seed": 2, "steps": 3510, "minutes": 9.5, "q_matched_acc": 0.93,
+             "judge_generated_acc": 0.95, "slant_code": None, "slant_rho": -0.6},
+            {"seed": 1, "steps": 3510, "minutes": 10.2, "q_matched_acc": 0.972,
+             "judge_generated_acc": 0.996, "slant_code": 0, "slant_rho": -0.87}]
+    (tmp_path / "seeds.json").write_text(json.dumps(rows))
+    monkeypatch.setattr(gan_utils.cli, "train", _fail)
+    assert tools.seeds.main(["--table", "--json", str(tmp_path / "seeds.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2] == "| 1 | 0.972 | 0.996 | style 1 (-0.87) | 10.2 |"
+    assert lines[3] == "| 2 | 0.930 (below 0.95) | 0.950 | none (nearest -0.60) | 9.5 |"
+    assert "1 of 2 seeds >= 0.95" in lines[-1] and "1 of 2 seeds name a slant code" in lines[-1]

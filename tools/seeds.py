@@ -84,6 +84,19 @@ def summary(rows: list[dict]) -> str:
             f"{slanted} of {n} seeds name a slant code.")
 
 
+def table(rows: list[dict]) -> str:
+    """The seeds as a markdown table (what the README shows), failures marked, then the summary."""
+    lines = ["| seed | Q matched accuracy | judge on generated digits | slant code (rho) | minutes |",
+             "|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: r["seed"]):
+        miss = "" if r["q_matched_acc"] >= TARGET else f" (below {TARGET})"
+        slant = ("none" + (f" (nearest {r['slant_rho']:+.2f})" if r["slant_rho"] is not None else "")
+                 if r["slant_code"] is None else f"style {r['slant_code'] + 1} ({r['slant_rho']:+.2f})")
+        lines.append(f"| {r['seed']} | {r['q_matched_acc']:.3f}{miss} | "
+                     f"{r['judge_generated_acc']:.3f} | {slant} | {r['minutes']:.1f} |")
+    return "\n".join(lines) + "\n\n" + summary(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the seeds from the command line; an error is one line and exit code 2."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -100,7 +113,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
                         help="generated digits the judge reads per seed (default 10,000)")
     parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+    parser.add_argument("--table", action="store_true",
+                        help="train nothing: print --json as the README's markdown table")
     args = parser.parse_args(argv)
+    if args.table:
+        rows = read_json(args.json, [])
+        print(table(rows))
+        return 0
     command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
     try:
         if args.steps < 1 or args.judge_samples < 10:
