@@ -12,13 +12,15 @@ from IPython.display import Image as IPyImage, display
 from PIL import Image
 
 from gan_utils.evaluation import category_accuracy
-from gan_utils.plots import sample_grid
+from gan_utils.plots import labelled_frame, sample_grid
 
 
 class SampleGrid(keras.callbacks.Callback):
     """Draw the same grid of codes after every epoch; keep the frames, optionally save or show them.
 
-    live=True redraws the picture in place in a notebook, under the progress bar.
+    Each frame names its rows (digits for ACGAN, the model's own categories for InfoGAN) and
+    says at which optimizer step it was drawn and what the columns are. live=True redraws the
+    picture in place in a notebook, under the progress bar.
     """
 
     def __init__(self, n_cols: int = 10, style_index: int = 0, seed: int = 0,
@@ -32,22 +34,33 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         if not self.frames:  # frame 0: the untrained generator, the start of the GIF
-            self.add_frame("start")
+            self.add_frame("untrained")
 
     def on_epoch_end(self, epoch, logs=None):
-        self.add_frame(f"epoch {len(self.frames)}")
+        self.add_frame("")
 
-    def add_frame(self, caption: str) -> None:
+    def add_frame(self, note: str) -> None:
         """Draw the grid now and keep it (fit does this after every epoch)."""
-        frame = sample_grid(self.model, self.n_cols, self.style_index, self.seed)
+        model = self.model
+        grid = sample_grid(model, self.n_cols, self.style_index, self.seed)
+        if getattr(model, "num_styles", 0):
+            rows = [f"cat {k}" for k in range(model.num_labels)]
+            columns = f"style {self.style_index + 1} from {-model.style_range:g} to {model.style_range:g}"
+        else:
+            rows = [f"digit {d}" for d in range(model.num_labels)]
+            columns = "one noise vector per column"
+        optimizer = getattr(model, "d_optimizer", None)
+        step = int(optimizer.iterations.numpy()) if optimizer is not None else 0
+        caption = f"step {step:,}" + (f" ({note})" if note else "") + f" | {columns}"
+        frame = labelled_frame(grid, rows, caption)
         self.frames.append(frame)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             Image.fromarray(frame).save(self.out_dir / f"grid_{len(self.frames) - 1:03d}.png")
         if self.live:
-            self._show(frame, caption)
+            self._show(frame)
 
-    def _show(self, frame: np.ndarray, caption: str) -> None:
+    def _show(self, frame: np.ndarray) -> None:
         png = IPyImage(data=png_bytes(frame, self.scale))
         if self._display is None:
             self._display = display(png, display_id=True)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 
 def to_uint8(images) -> np.ndarray:
@@ -86,6 +87,27 @@ def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
         noise = np.random.default_rng(seed).standard_normal((n_cols, model.noise_dim))
         images = model.generate(np.repeat(np.arange(k), n_cols), noise=np.tile(noise, (k, 1)))
     return image_grid(images, nrows=k)
+
+
+def labelled_frame(grid: np.ndarray, row_labels: Sequence[str], caption: str = "") -> np.ndarray:
+    """A uint8 grid (from image_grid) with its rows named in a left margin and a caption on top.
+
+    For pictures that are shown as plain images, not matplotlib figures: the live training grid
+    and the frames of the training GIF.
+    """
+    font = ImageFont.load_default(size=11)
+    margin = max(int(font.getlength(str(label))) for label in row_labels) + 8
+    top = 16
+    height, width = grid.shape
+    canvas = Image.new("L", (width + margin, height + top), 0)
+    canvas.paste(Image.fromarray(grid), (margin, top))
+    draw = ImageDraw.Draw(canvas)
+    row_height = (height - 2) / len(row_labels)
+    for i, label in enumerate(row_labels):
+        draw.text((margin - 4, top + 2 + row_height * (i + 0.5)), str(label), fill=200, font=font,
+                  anchor="rm")
+    draw.text((margin, 2), caption, fill=255, font=font)
+    return np.asarray(canvas)
 
 
 def sweep_images(model, style_index: int, values: np.ndarray, seed: int = 0) -> np.ndarray:

@@ -53,7 +53,7 @@ def format_report(report: dict) -> str:
         lines.append("  label accuracy             -  (not aligned yet)")
     else:
         lines.append(f"  label accuracy             {_judged(report, 'label_accuracy')}  "
-                     f"generate(digits=d) read as d, {mapping or 'stored'} mapping")
+                     f"generate(digits=d) read as d; mapping: {mapping or 'stored'}")
     if report["model"] != "ACGAN":
         lines.append(f"  category accuracy (Q)      {report['category_accuracy']:.4f}  "
                      "(Q reads real digits, matched one-to-one)")

@@ -189,7 +189,7 @@ def test_format_report_reads_aligned_and_unaligned_infogan_reports():
     assert "(not aligned yet)" in unaligned and "note: label 1 may have collapsed" in unaligned
     assert "style 1: slant" in unaligned
     aligned = format_report(infogan_report(label_accuracy=0.7818, label_accuracy_mapping="stored"))
-    assert "0.7818  generate(digits=d) read as d, stored mapping" in aligned
+    assert "0.7818  generate(digits=d) read as d; mapping: stored" in aligned
     table = compare_table({"model": "ACGAN", "fid": 9.0, "label_accuracy": 0.95},
                           infogan_report(label_accuracy=0.7818))
     assert "0.9500" in table and "0.7818" in table and "slant (+0.90)" in table
@@ -207,7 +207,7 @@ def test_reports_put_generation_first_with_the_judges_ceiling_beside_it():
                             style_categories_needed=8)
     lines = format_report(report).splitlines()
     assert lines[1] == ("  label accuracy             0.9808 (judge reads real test digits at "
-                        "0.9815)  generate(digits=d) read as d, stored mapping")
+                        "0.9815)  generate(digits=d) read as d; mapping: stored")
     assert lines[2].startswith("  category accuracy (Q)      0.8000")  # Q beside it
     assert lines[3] == "  judge misreads             3 as 8: 7 of 990, 9 as 4: 2 of 990"
     assert "0.7500 (judge reads real test digits at 0.9815)" in format_report(report)

@@ -40,3 +40,22 @@ def test_show_confusion_writes_each_count_and_has_a_colour_bar():
     assert sorted(t.get_text() for t in learned.texts) == ["1", "4", "5"]  # zeros left blank
     assert colour_bar.get_ylabel() == "share of the row"
     assert [t.get_text() for t in aligned.get_yticklabels()] == ["cat 1", "cat 0"]
+
+
+def test_labelled_frame_keeps_the_grid_and_adds_row_names_and_a_caption():
+    grid = gu.plots.image_grid(np.full((20, 28, 28), 255, np.uint8), nrows=2)
+    frame = gu.plots.labelled_frame(grid, ["cat 0", "cat 1"], "step 78 | style 1 from -1 to 1")
+    height, width = grid.shape
+    margin = frame.shape[1] - width
+    assert frame.shape[0] == height + 16 and margin > 20  # a caption line, a column of names
+    np.testing.assert_array_equal(frame[16:, margin:], grid)  # the digits themselves untouched
+    assert frame[16:, :margin].any() and frame[:16].any()  # the names and the caption are drawn
+
+
+def test_sample_grid_frames_say_their_step(small, digits):
+    model = small(gu.ACGAN)
+    grids = gu.callbacks.SampleGrid(n_cols=3)
+    model.fit(gu.make_dataset(*digits, batch_size=32).repeat(), epochs=1, steps_per_epoch=2,
+              verbose=0, callbacks=[grids])
+    untrained, after = grids.frames
+    assert untrained.shape == after.shape and not np.array_equal(untrained[:16], after[:16])
