@@ -138,7 +138,10 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
     record = meta.get("training") or {}
     same = (meta["config"] == dataclasses.asdict(config) and record.get("seed") == seed
             and record.get("steps") == steps and record.get("mode") == mode)
-    return record if same and "seconds" in record else None  # seconds: written at the very end
+    if not (same and "seconds" in record):  # seconds: written at the very end
+        return None
+    print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
+    return record
 
 
 def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str,
@@ -146,7 +149,6 @@ def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str
     """Train an InfoGAN with these settings exactly as `python -m gan_utils train` does."""
     record = finished(out, config, seed, steps, "full")
     if record is not None:
-        print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
         return record
     return cli.train("infogan", out, steps=steps, seed=seed, data=data, verbose=verbose,
                      command=command, model_options=dataclasses.asdict(config), overwrite=True)
@@ -209,7 +211,6 @@ def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data:
     """Train QAlone for `steps` batches as the CLI trains an InfoGAN; save; its training record."""
     record = finished(out, config, seed, steps, "q_alone")
     if record is not None:
-        print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
         return record
     keras.utils.set_random_seed(seed)
     mnist = digits(data)
