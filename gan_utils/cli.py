@@ -82,10 +82,8 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
                 "passes": round(steps * batch_size / len(mnist.x_train), 2)}
     grids = SampleGrid(seed=seed)
     start = time.perf_counter()
-    history = model.fit(dataset.repeat(), epochs=math.ceil(steps / STEPS_PER_EPOCH),
-                        steps_per_epoch=min(steps, STEPS_PER_EPOCH), verbose=verbose,
-                        callbacks=[StopAfterSteps(steps), grids,
-                                   SafeCheckpoint(out, training=training), *callbacks])
+    history = fit_steps(model, dataset, steps, verbose=verbose,
+                        callbacks=[grids, SafeCheckpoint(out, training=training), *callbacks])
     seconds = time.perf_counter() - start
     if model.ema_momentum:  # fit ended by putting G's averaged weights in place: show them last
         grids.add_frame("averaged weights")
@@ -98,6 +96,14 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
     print(f"{kind}: {done:,} steps ({training['passes']:g} passes over {len(mnist.x_train):,} "
           f"digits) in {seconds / 60:.1f} min -> {out}")
     return read_meta(out)["training"]
+
+
+def fit_steps(model, dataset, steps: int, verbose: int = 2, callbacks: list | tuple = ()):
+    """model.fit for exactly `steps` optimizer steps over the repeated dataset, in epochs of
+    STEPS_PER_EPOCH steps (the last one cut short by StopAfterSteps when needed)."""
+    return model.fit(dataset.repeat(), epochs=math.ceil(steps / STEPS_PER_EPOCH),
+                     steps_per_epoch=min(steps, STEPS_PER_EPOCH), verbose=verbose,
+                     callbacks=[StopAfterSteps(steps), *callbacks])
 
 
 def evaluate_dir(dirpath: Path, test_data: str, seed: int = 0, expect: str | None = None,

@@ -21,7 +21,7 @@ from pathlib import Path
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
-from runs import (JUDGE_SAMPLES, ROOT, check_budget, machine, measure, median, now, parse_seeds,
+from runs import (run_tool, JUDGE_SAMPLES, ROOT, check_budget, machine, measure, median, now, parse_seeds,
                   read_json, train_gan, train_q_alone, write_json)
 
 
@@ -155,17 +155,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
     args = parser.parse_args(argv)
     command = "python tools/ablation.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    try:
-        if args.steps < 1 or args.judge_samples < 10:
-            raise ValueError("--steps must be at least 1 and --judge-samples at least 10.")
-        document = run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,
-                       args.data, args.test_data, command, 2 if args.verbose else 0,
-                       args.judge_samples, args.default_runs)
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(table(document))
-    return 0
+
+    def train_and_report() -> None:
+        print(table(run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,
+                        args.data, args.test_data, command, 2 if args.verbose else 0,
+                        args.judge_samples, args.default_runs)))
+
+    return run_tool(args, train_and_report)
 
 
 if __name__ == "__main__":

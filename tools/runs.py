@@ -12,10 +12,10 @@ import dataclasses
 import datetime
 import functools
 import json
-import math
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -23,7 +23,6 @@ import keras
 import tensorflow as tf
 
 from gan_utils import cli, losses
-from gan_utils.callbacks import StopAfterSteps
 from gan_utils.checkpoints import CheckpointError, load, read_meta
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import Mnist, load_mnist, make_dataset
@@ -129,6 +128,18 @@ def digits(source: str) -> Mnist:
     return load_mnist(source, verbose=False)
 
 
+def run_tool(args, action) -> int:
+    """A tool's main(): check --steps and --judge-samples, run action(); an error is one line, exit 2."""
+    try:
+        if args.steps < 1 or args.judge_samples < 10:
+            raise ValueError("--steps must be at least 1 and --judge-samples at least 10.")
+        action()
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str) -> dict | None:
     """The training record of a complete run of this recipe in out, else None (train it)."""
     try:
@@ -221,11 +232,8 @@ def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data:
     model.compile()
     dataset = make_dataset(mnist.x_train, None, batch_size=batch, seed=seed,
                            neighbours=model.gan.data_neighbours)
-    per_epoch = cli.STEPS_PER_EPOCH
     start = time.perf_counter()
-    model.fit(dataset.repeat(), epochs=math.ceil(steps / per_epoch), shuffle=False,
-              steps_per_epoch=min(steps, per_epoch), verbose=verbose,
-              callbacks=[StopAfterSteps(steps)])
+    cli.fit_steps(model, dataset, steps, verbose=verbose)
     training = {"command": command, "mode": "q_alone", "seed": seed, "batch_size": batch,
                 "data": mnist.source, "train_digits": int(len(mnist.x_train)),
                 "passes": round(steps * batch / len(mnist.x_train), 2),

@@ -19,7 +19,7 @@ from pathlib import Path
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
-from runs import (JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
+from runs import (run_tool, JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
                   train_gan, write_json)
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
@@ -121,16 +121,13 @@ def main(argv: list[str] | None = None) -> int:
         print(table(rows))
         return 0
     command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
-    try:
-        if args.steps < 1 or args.judge_samples < 10:
-            raise ValueError("--steps must be at least 1 and --judge-samples at least 10.")
-        rows = run(parse_seeds(args.seeds), args.steps, args.out, args.json, args.data,
-                   args.test_data, command, 2 if args.verbose else 0, args.judge_samples)
-    except (ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(summary(rows))
-    return 0
+
+    def train_and_report() -> None:
+        print(summary(run(parse_seeds(args.seeds), args.steps, args.out, args.json, args.data,
+                          args.test_data, command, 2 if args.verbose else 0,
+                          args.judge_samples)))
+
+    return run_tool(args, train_and_report)
 
 
 if __name__ == "__main__":
