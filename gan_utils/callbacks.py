@@ -11,7 +11,7 @@ import numpy as np
 from IPython.display import Image as IPyImage, display
 from PIL import Image
 
-from gan_utils.evaluation import category_accuracy
+from gan_utils.evaluation import category_accuracy, shared_categories
 from gan_utils.plots import labelled_frame, sample_grid
 
 
@@ -91,7 +91,8 @@ class CategoryProbe(keras.callbacks.Callback):
     """Every `every` epochs, Q's categories on held-out labelled digits, matched one-to-one.
 
     The labels are used only to measure, never to train: `steps` and `accuracy` record the
-    optimizer step of each probe and InfoGAN's matched category accuracy there.
+    optimizer step of each probe and InfoGAN's matched category accuracy there, `merged` the
+    digits that share a category there (evaluation.shared_categories, e.g. [(4, 9)]).
     """
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, every: int = 1,
@@ -105,6 +106,7 @@ class CategoryProbe(keras.callbacks.Callback):
         self.images, self.labels, self.every, self.verbose = images, labels, int(every), verbose
         self.steps: list[int] = []
         self.accuracy: list[float] = []
+        self.merged: list[list[tuple[int, ...]]] = []
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
@@ -112,9 +114,11 @@ class CategoryProbe(keras.callbacks.Callback):
         matching = category_accuracy(self.model, self.images, self.labels)
         self.steps.append(int(self.model.d_optimizer.iterations.numpy()))
         self.accuracy.append(round(float(matching.accuracy), 4))
+        self.merged.append(shared_categories(matching.confusion))
         if self.verbose:
+            merged = ", ".join("/".join(map(str, group)) for group in self.merged[-1]) or "none"
             print(f"step {self.steps[-1]:,}: Q's categories match the held-out digits "
-                  f"{matching.accuracy:.3f}", flush=True)
+                  f"{matching.accuracy:.3f} (digits sharing a category: {merged})", flush=True)
 
 
 class SafeCheckpoint(keras.callbacks.Callback):

@@ -58,6 +58,21 @@ def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) ->
     return Matching(float(accuracy), {int(r): int(c) for r, c in zip(rows, cols)}, counts)
 
 
+def shared_categories(confusion: np.ndarray) -> list[tuple[int, ...]]:
+    """Labels whose examples mostly fall in the same category, e.g. [(4, 9), (5, 8)]: merged digits.
+
+    confusion: counts (categories x labels), as in Matching. Each label goes to the category
+    holding most of its examples; labels that share one are returned together, smallest first.
+    """
+    counts = np.asarray(confusion)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.sum() == 0:
+        raise ValueError(f"need a square, non-empty count matrix, got shape {counts.shape}.")
+    home = counts.argmax(axis=0)  # each label's most common category
+    groups = [tuple(int(label) for label in np.flatnonzero(home == category))
+              for category in np.unique(home)]
+    return sorted(group for group in groups if len(group) > 1)
+
+
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
     """Q's category on real labelled digits (uint8 or [-1, 1]), matched one-to-one to labels."""
     images = to_unit_range(images) if np.asarray(images).dtype == np.uint8 else images

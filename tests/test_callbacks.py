@@ -155,6 +155,8 @@ def test_category_probe_reads_q_on_held_out_digits_every_few_epochs(small, digit
     expected = gu.evaluation.category_accuracy(model, bundled.x_test[:300], bundled.y_test[:300])
     assert probe.accuracy[-1] == round(expected.accuracy, 4)
     assert 0.1 <= probe.accuracy[-1] <= 1.0
+    assert probe.merged[-1] == gu.evaluation.shared_categories(expected.confusion)
+    assert len(probe.merged) == 2
     with pytest.raises(ValueError, match="as many labels as images"):
         gu.callbacks.CategoryProbe(bundled.x_test[:10], bundled.y_test[:9])
 
@@ -238,6 +240,7 @@ def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch)
     rows = json.loads((out / "curve.json").read_text())
     assert [row["step"] for row in rows] == [4, 8]
     assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
+    assert [row["merged"] for row in rows] == [[list(g) for g in m] for m in probe.merged]
     assert type(gu.load(out / "step4")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8
 
 

@@ -36,6 +36,20 @@ def test_matching_a_merged_pair_costs_its_share():
     assert matched.accuracy == pytest.approx(2 / 3)
 
 
+def test_shared_categories_names_the_merged_digits():
+    labels = np.repeat(np.arange(10), 100)
+    categories = labels.copy()
+    categories[labels == 9] = 4  # 9s filed with the 4s
+    categories[labels == 8] = 5  # 8s with the 5s ...
+    categories[(labels == 1) & (np.arange(1000) % 2 == 0)] = 9  # ... and the 1s split in two
+    categories[(labels == 3) & (np.arange(1000) % 10 < 3)] = 8  # 30% of the 3s elsewhere: not merged
+    confusion = match_categories(categories, labels).confusion
+    assert gu.evaluation.shared_categories(confusion) == [(4, 9), (5, 8)]
+    assert gu.evaluation.shared_categories(np.eye(10) * 50) == []
+    with pytest.raises(ValueError, match="square, non-empty"):
+        gu.evaluation.shared_categories(np.zeros((10, 10)))
+
+
 def test_matching_bad_input():
     with pytest.raises(ValueError, match="equal, non-empty"):
         match_categories(np.array([], int), np.array([], int))

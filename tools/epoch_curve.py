@@ -2,8 +2,10 @@
 
     python tools/epoch_curve.py --seed 2 --test-data ../shared/data/mnist --out runs/curve_s2
     python tools/epoch_curve.py --noise-dim 62 --test-data ../shared/data/mnist --out runs/noise62
+    python tools/epoch_curve.py --seed 2 --set category_warmup_steps=780 --test-data ... --out ...
 
-Prints one line per probe and writes curve.json beside the checkpoint; with --keep, also a
+Prints one line per probe (with the digits that share a category) and writes curve.json beside
+the checkpoint; with --keep, also a
 checkpoint at each probe (step2340/, step2730/, ...) for `python -m gan_utils evaluate`. This is how the
 "Why 45 epochs" table in docs/recipe.md was measured (45 epochs of the bundled digits = 3,510 steps). Reading Q uses no random numbers, so with the
 default noise size the final checkpoint is the one `python -m gan_utils train infogan` gives for
@@ -13,12 +15,14 @@ the same seed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
 from pathlib import Path
 
 from gan_utils.callbacks import CategoryProbe
+from gan_utils.configs import InfoGANConfig
 from gan_utils.cli import DEFAULT_BATCH_SIZE, DEFAULT_STEPS, STEPS_PER_EPOCH, train
 from gan_utils.data import load_mnist
 
@@ -35,11 +39,29 @@ class CurveProbe(CategoryProbe):
         super().on_epoch_end(epoch, logs)
         if len(self.steps) == probes:
             return
-        rows = [{"step": s, "category_accuracy": a} for s, a in zip(self.steps, self.accuracy)]
+        rows = [{"step": s, "category_accuracy": a, "merged": m}
+                for s, a, m in zip(self.steps, self.accuracy, self.merged)]
         self.out.mkdir(parents=True, exist_ok=True)
         (self.out / "curve.json").write_text(json.dumps(rows, indent=1) + "\n")
         if self.keep:
             self.model.save(self.out / f"step{self.steps[-1]}")
+
+
+def setting(text: str) -> tuple[str, object]:
+    """--set's NAME=VALUE as (name, value), the value read as the InfoGANConfig field's kind."""
+    fields = {f.name: f for f in dataclasses.fields(InfoGANConfig)}
+    name, _, value = text.partition("=")
+    if name not in fields or not value:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give NAME=VALUE with NAME one of {', '.join(fields)}")
+    kind = fields[name].metadata["kind"]
+    try:
+        if kind == "bool":
+            return name, {"true": True, "false": False}[value.lower()]
+        return name, int(value) if kind == "int" else float(value)
+    except (KeyError, ValueError):
+        wanted = {"int": "a whole number", "number": "a number", "bool": "true or false"}[kind]
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} takes {wanted}") from None
 
 
 def main() -> None:
@@ -52,6 +74,9 @@ def main() -> None:
                         help=f"probe every N epochs of {STEPS_PER_EPOCH} steps (default 5)")
     parser.add_argument("--keep", action="store_true", help="also save a checkpoint at each probe")
     parser.add_argument("--noise-dim", type=int, help="InfoGAN's noise size (default: the model's, 16)")
+    parser.add_argument("--set", dest="settings", type=setting, action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="any other InfoGANConfig setting, e.g. --set category_warmup_steps=780")
     args = parser.parse_args()
     if args.every < 1:
         parser.error(f"--every must be at least 1, got {args.every}")
@@ -59,7 +84,9 @@ def main() -> None:
     if len(test.x_test) == 0:
         parser.error(f"{args.test_data}: no held-out test digits there (t10k-* IDX files)")
     probe = CurveProbe(test.x_test, test.y_test, args.every, args.out, args.keep)
-    options = {} if args.noise_dim is None else {"noise_dim": args.noise_dim}
+    options = dict(args.settings)
+    if args.noise_dim is not None:
+        options["noise_dim"] = args.noise_dim
     train("infogan", args.out, args.steps, DEFAULT_BATCH_SIZE, args.seed, "bundled",
           callbacks=(probe,), command="python tools/epoch_curve.py " + shlex.join(sys.argv[1:]),
           model_options=options)
