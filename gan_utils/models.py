@@ -460,7 +460,12 @@ class InfoGAN(ConditionalGAN):
             g_gan = losses.generator_loss(fake_logit)
             cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
                                                  self.confidence_weight)  # one value per batch
-            d_total = mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
+            d_info = info
+            if self.category_warmup_steps:  # Q's category head: real digits only, for a while
+                learns = tf.cast(self.d_optimizer.iterations >= self.category_warmup_steps,
+                                 tf.float32)
+                d_info = self.category_weight * learns * cat_ce + self.style_weight * style_nll
+            d_total = mean(d_gan + d_info) + self.cluster_weight * self.replica_share(cluster)
             consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
             if self.consistency_weight:  # same category for a digit and an augmented copy of it
                 _, augmented_logits, *_ = self.discriminator(self.augment(real, training=True),

@@ -74,6 +74,21 @@ def test_a_few_steps_lower_the_info_loss(digits, small):
     assert all(np.isfinite(v) for v in last.values())
 
 
+def test_category_warmup_keeps_fakes_from_q_category_head_until_its_step(digits, small):
+    """With category_warmup_steps=2 and no real-digit terms, only G's fakes could move Q's head."""
+    no_real_terms = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)
+    images = gu.data.to_unit_range(digits[0][:32])
+    for warmup, moves in ((2, [False, False, True]), (0, [True, True, True])):
+        model = small(category_warmup_steps=warmup, **no_real_terms)
+        head = model.discriminator.get_layer("q_category_logits").kernel
+        generator = model.generator.trainable_weights[0]
+        for step, expected in enumerate(moves):
+            before, g_before = head.numpy().copy(), generator.numpy().copy()
+            model.train_on_batch(images)
+            assert (not np.array_equal(head.numpy(), before)) == expected, (warmup, step)
+            assert not np.array_equal(generator.numpy(), g_before)  # G learns from Q throughout
+
+
 def test_acgan_learns_the_real_labels_on_a_tiny_batch(digits, small):
     """D's class head learns 64 real digits of all ten kinds (about 6 of each) by heart.
 

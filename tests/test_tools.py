@@ -22,11 +22,11 @@ TINY = dict(steps=2, judge_samples=100)  # two optimizer steps; the judge reads 
 
 @pytest.fixture(scope="module")
 def tools():
-    """tools/runs.py, ablation.py and seeds.py, imported as the scripts import each other."""
+    """tools/runs.py, ablation.py, seeds.py and epoch_curve.py, imported as the scripts import each other."""
     sys.path.insert(0, str(TOOLS))
     try:
         yield SimpleNamespace(**{name: importlib.import_module(name)
-                                 for name in ("runs", "ablation", "seeds")})
+                                 for name in ("runs", "ablation", "seeds", "epoch_curve")})
     finally:
         sys.path.remove(str(TOOLS))
 
@@ -249,3 +249,28 @@ def test_seeds_table_marks_failures_and_trains_nothing(tools, tmp_path, monkeypa
     assert lines[2] == "| 1 | 0.972 | 0.996 | style 1 (-0.87) | 10.2 |"
     assert lines[3] == "| 2 | 0.930 (below 0.95) | 0.950 | none (nearest -0.60) | 9.5 |"
     assert "1 of 2 seeds >= 0.95" in lines[-1] and "1 of 2 seeds name a slant code" in lines[-1]
+
+
+def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):
+    import argparse
+
+    setting = tools.epoch_curve.setting
+    assert setting("category_warmup_steps=780") == ("category_warmup_steps", 780)
+    assert setting("marginal_weight=2.5") == ("marginal_weight", 2.5)
+    assert setting("use_bn=False") == ("use_bn", False)
+    for bad, message in (("warmup=3", "NAME one of"), ("noise_dim=", "NAME one of"),
+                         ("noise_dim=1.5", "noise_dim takes a whole number"),
+                         ("use_bn=yes", "use_bn takes true or false")):
+        with pytest.raises(argparse.ArgumentTypeError, match=message):
+            setting(bad)
+
+
+def test_finished_run_of_a_config_saved_before_a_newer_knob_is_still_found(tools, tmp_path, small):
+    """A run saved without category_warmup_steps (older code) is the same recipe: not retrained."""
+    model = small()
+    model.save(tmp_path / "run", extra={"training": {"seed": 3, "steps": 9, "mode": "full",
+                                                     "seconds": 1.0}})
+    meta = json.loads((tmp_path / "run" / "config.json").read_text())
+    del meta["config"]["category_warmup_steps"]
+    (tmp_path / "run" / "config.json").write_text(json.dumps(meta))
+    assert tools.runs.finished(tmp_path / "run", model.config, 3, 9, "full")["seed"] == 3

@@ -147,7 +147,8 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
     except CheckpointError:
         return None
     record = meta.get("training") or {}
-    same = (meta["config"] == dataclasses.asdict(config) and record.get("seed") == seed
+    saved = {**dataclasses.asdict(type(config)()), **meta["config"]}  # newer knobs: defaults
+    same = (saved == dataclasses.asdict(config) and record.get("seed") == seed
             and record.get("steps") == steps and record.get("mode") == mode)
     if not (same and "seconds" in record):  # seconds: written at the very end
         return None
