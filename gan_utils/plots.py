@@ -167,8 +167,16 @@ def show_style_sweep(model, style_index: int, measure, measure_name: str, limit:
     measured = measure(images).reshape(k, n_cols)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(n_cols * 0.55 + 1, k * 0.55 + 2.6),
                                       gridspec_kw={"height_ratios": [k, 2.2]})
-    top.imshow(image_grid(images, nrows=k), cmap="gray", interpolation="nearest")
-    top.set_xticks([]), top.set_yticks([])
+    grid = image_grid(images, nrows=k)
+    top.imshow(grid, cmap="gray", interpolation="nearest")
+    tile = (grid.shape[1] - 2) / n_cols  # image_grid: 2 px of padding, then 28 + 2 per tile
+    top.set_xticks([2 + tile * j + (tile - 2) / 2 for j in range(n_cols)],
+                   [f"{v:+.1f}" for v in values], fontsize=7)
+    alignment = getattr(model, "alignment", None)  # category -> digit, once measured
+    top.set_yticks([(grid.shape[0] / k) * (c + 0.5) for c in range(k)],
+                   [f"cat {c}" + (f" = digit {alignment[c]}" if alignment else "")
+                    for c in range(k)], fontsize=7)
+    top.tick_params(length=0)
     top.set_title(f"style {style_index + 1} from {-limit:g} to {limit:g}, one row per category")
     bottom.plot(values, measured.mean(axis=0), "o-")
     bottom.axvspan(-model.style_range, model.style_range, color="0.9", label="training range")

@@ -162,6 +162,12 @@ def test_figures_draw_from_real_inputs():
     sweep = show_style_sweep(model, 0, slant, "slant", n_cols=5)
     xs = sweep.axes[1].lines[0].get_xdata()
     assert list(xs) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    grid_axes = sweep.axes[0]
+    assert [t.get_text() for t in grid_axes.get_xticklabels()] == ["-2.0", "-1.0", "+0.0", "+1.0", "+2.0"]
+    assert [t.get_text() for t in grid_axes.get_yticklabels()][:2] == ["cat 0", "cat 1"]
+    model.set_alignment(mapping)
+    aligned = show_style_sweep(model, 0, slant, "slant", n_cols=5).axes[0]
+    assert [t.get_text() for t in aligned.get_yticklabels()][9] == "cat 9 = digit 0"
 
 
 def test_diversity_is_zero_for_a_collapsed_label_and_positive_otherwise():
