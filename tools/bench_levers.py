@@ -1,0 +1,126 @@
+"""What would make the default InfoGAN recipe's step faster: each lever beside the step as it is.
+
+    python tools/bench_levers.py [--steps 40] [--repeats 3]
+
+Issue 18 asked for the default recipe's step at 4x the eager article-style reference
+(`python -m gan_utils.bench`). This tool measures the levers it named, in one process,
+alternating, so machine noise hits all alike; each line gives real images/s and the ratio to
+the step as it is:
+
+- bfloat16: Keras' mixed_bfloat16 policy (oneDNN's AVX512_BF16 kernels where the CPU has them),
+  the networks' outputs cast back to float32 for the losses;
+- one pass over the real digits: D reads the digits, their augmented copies and their nearest
+  neighbours as one batch of 192 (batch norm then pools their statistics: not the same numbers);
+- XLA (`jit_compile=True`): reported as failing where an op has no XLA kernel.
+
+None of these is adopted: see docs/benchmarks.md ("What would make the recipe faster").
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_utils import losses
+from gan_utils.bench import measure
+from gan_utils.data import load_mnist, make_dataset
+from gan_utils.models import InfoGAN, _accuracy
+
+
+class Float32Outputs:
+    """A network whose outputs are cast to float32 (for a bfloat16 network); all else passes through."""
+
+    def __init__(self, net: keras.Model):
+        self.__dict__["net"] = net
+
+    def __call__(self, x, training=False):
+        out = self.net(x, training=training)
+        return tf.nest.map_structure(lambda t: tf.cast(t, tf.float32), out)
+
+    def __getattr__(self, name):
+        return getattr(self.net, name)
+
+
+class OnePassInfoGAN(InfoGAN):
+    """The default recipe's step with D reading real, augmented and neighbour digits in one call."""
+
+    def train_step(self, data):
+        real, neighbours = data["images"], data["neighbours"]
+        batch = tf.shape(real)[0]
+        codes, category, styles = self.sample_codes(batch)
+        mean = self.batch_mean
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(codes, training=True)
+            moved = self.augment(tf.concat([real, neighbours], 0), training=True)
+            logit, cat_logits, *_ = self.discriminator(tf.concat([real, moved], 0), training=True)
+            real_logit, real_cat_logits = logit[:batch], cat_logits[:batch]
+            augmented_logits, neighbour_logits = cat_logits[batch:2 * batch], cat_logits[2 * batch:]
+            fake_logit, *q_fake = self.discriminator(fake, training=True)
+            info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
+            d_gan = losses.discriminator_loss(real_logit, fake_logit)
+            cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
+                                                 self.confidence_weight)
+            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
+            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+            agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
+            neighbour = -tf.math.log(agreement + 1e-7)
+            d_total = (mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
+                       + self.consistency_weight * mean(consistency)
+                       + self.neighbour_weight * mean(neighbour))
+            g_total = mean(losses.generator_loss(fake_logit) + info)
+        self.apply_updates(tape, d_total, g_total)
+        return self.update_metrics(
+            d_loss=tf.reduce_mean(d_gan), info_loss=tf.reduce_mean(info),
+            mi_category=math.log(self.num_categories) - tf.reduce_mean(cat_ce),
+            d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
+            consistency_loss=tf.reduce_mean(consistency), neighbour_loss=tf.reduce_mean(neighbour))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating measurements each")
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(0)
+    images = load_mnist("bundled", verbose=False).x_train
+    batches = iter(make_dataset(images, batch_size=64, seed=0, neighbours=5).repeat())
+    as_is, one_pass = InfoGAN(), OnePassInfoGAN()
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    bf16 = InfoGAN()  # built under the policy: bfloat16 compute, float32 weights
+    keras.mixed_precision.set_global_policy("float32")
+    bf16.generator, bf16.discriminator = (Float32Outputs(bf16.generator),
+                                          Float32Outputs(bf16.discriminator))
+    steps = {}
+    for name, model in (("default recipe, as it is", as_is), ("bfloat16", bf16),
+                        ("one pass over the real digits", one_pass)):
+        model.compile()
+        steps[name] = tf.function(model.train_step)
+    xla_model = InfoGAN()
+    xla_model.compile()
+    try:
+        tf.function(xla_model.train_step, jit_compile=True)(next(batches))
+        steps["XLA (jit_compile=True)"] = tf.function(xla_model.train_step, jit_compile=True)
+    except tf.errors.InvalidArgumentError as exc:
+        found = re.search(r"XLA_\w+_JIT: (\w+)", str(exc))
+        unsupported = found.group(1) if found else str(exc).splitlines()[0]
+        print(f"XLA (jit_compile=True): fails on this CPU, no XLA kernel for {unsupported}")
+
+    rates = {name: [] for name in steps}
+    for _ in range(args.repeats):
+        for name, step in steps.items():
+            rates[name].append(measure(step, batches, 64, args.steps))
+    base = float(np.median(rates["default recipe, as it is"]))
+    print(f"batch 64, {args.repeats} alternating runs of {args.steps} steps, median real images/s:")
+    for name, rate in rates.items():
+        median = float(np.median(rate))
+        print(f"  {name:<32} {median:6.0f}   {median / base:.2f}x the recipe as it is")
+
+
+if __name__ == "__main__":
+    main()
