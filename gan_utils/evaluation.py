@@ -58,19 +58,23 @@ def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) ->
     return Matching(float(accuracy), {int(r): int(c) for r, c in zip(rows, cols)}, counts)
 
 
-def shared_categories(confusion: np.ndarray) -> list[tuple[int, ...]]:
-    """Labels whose examples mostly fall in the same category, e.g. [(4, 9), (5, 8)]: merged digits.
+def shared_categories(confusion: np.ndarray, share: float = 0.2) -> list[tuple[int, ...]]:
+    """Digits that share categories, e.g. [(4, 9), (5, 8)]: each gives `share` or more of one category.
 
-    confusion: counts (categories x labels), as in Matching. Each label goes to the category
-    holding most of its examples; labels that share one are returned together, smallest first.
+    confusion: counts (categories x labels), as in Matching. A category whose digits come at
+    least `share` from each of two labels mixes them, whether the pair fills one category or
+    is split over two by some other trait (slant, say); each group is listed once, smallest first.
     """
-    counts = np.asarray(confusion)
+    counts = np.asarray(confusion, dtype=float)
     if counts.ndim != 2 or counts.shape[0] != counts.shape[1] or counts.sum() == 0:
         raise ValueError(f"need a square, non-empty count matrix, got shape {counts.shape}.")
-    home = counts.argmax(axis=0)  # each label's most common category
-    groups = [tuple(int(label) for label in np.flatnonzero(home == category))
-              for category in np.unique(home)]
-    return sorted(group for group in groups if len(group) > 1)
+    groups = set()
+    for row in counts:
+        if row.sum():
+            mixed = tuple(int(label) for label in np.flatnonzero(row / row.sum() >= share))
+            if len(mixed) > 1:
+                groups.add(mixed)
+    return sorted(groups)
 
 
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:

@@ -46,6 +46,10 @@ def test_shared_categories_names_the_merged_digits():
     confusion = match_categories(categories, labels).confusion
     assert gu.evaluation.shared_categories(confusion) == [(4, 9), (5, 8)]
     assert gu.evaluation.shared_categories(np.eye(10) * 50) == []
+    halves = np.eye(10) * 100  # 7s and 9s split over two categories by slant, half and half
+    halves[7, 7] = halves[7, 9] = halves[9, 7] = halves[9, 9] = 50
+    assert gu.evaluation.shared_categories(halves) == [(7, 9)]
+    assert gu.evaluation.shared_categories(halves, share=0.6) == []
     with pytest.raises(ValueError, match="square, non-empty"):
         gu.evaluation.shared_categories(np.zeros((10, 10)))
 
