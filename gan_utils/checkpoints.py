@@ -183,6 +183,15 @@ def read_meta(dirpath: str | os.PathLike) -> dict:
     return meta
 
 
+def saved_settings(meta: dict) -> dict:
+    """A checkpoint's settings as its model is rebuilt from them (read_meta's dict in).
+
+    Settings missing from a checkpoint saved before they existed take the recipe it was trained
+    with (_BEFORE_NEWER_KNOBS) where that differs from today's default, else today's default.
+    """
+    return {**_BEFORE_NEWER_KNOBS[meta["model"]], **meta["config"]}
+
+
 def weight_files(dirpath: str | os.PathLike, meta: dict | None = None) -> dict[str, Path]:
     """The generator's and discriminator's weight files of a checkpoint, checked to be whole."""
     dirpath = Path(dirpath)
@@ -214,7 +223,7 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None):
     if expected and expected != name:
         raise CheckpointError(f"{dirpath} holds an {name} checkpoint, not {expected}.")
     try:
-        model = MODELS[name](**{**_BEFORE_NEWER_KNOBS[name], **config})
+        model = MODELS[name](**saved_settings(meta))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{config_file}: its config does not make an {name}: {exc}") from exc
     for part, path in weight_files(dirpath, meta).items():

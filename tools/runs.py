@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from gan_utils import cli, losses
-from gan_utils.checkpoints import CheckpointError, load, read_meta
+from gan_utils.checkpoints import CheckpointError, load, read_meta, saved_settings
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import Mnist, load_mnist, make_dataset
 from gan_utils.evaluation import align, category_accuracy, name_styles
@@ -147,8 +147,11 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
     except CheckpointError:
         return None
     record = meta.get("training") or {}
-    saved = {**dataclasses.asdict(type(config)()), **meta["config"]}  # newer knobs: defaults
-    same = (saved == dataclasses.asdict(config) and record.get("seed") == seed
+    try:
+        saved = type(config)(**saved_settings(meta))  # as load() rebuilds it: newer knobs filled
+    except (TypeError, ValueError):  # another model's settings
+        return None
+    same = (saved == config and record.get("seed") == seed
             and record.get("steps") == steps and record.get("mode") == mode)
     if not (same and "seconds" in record):  # seconds: written at the very end
         return None
