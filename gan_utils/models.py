@@ -462,9 +462,9 @@ class InfoGAN(ConditionalGAN):
                                                  self.confidence_weight)  # one value per batch
             d_info = info
             if self.category_warmup_steps:  # Q's category head: real digits only, for a while
-                learns = tf.cast(self.d_optimizer.iterations >= self.category_warmup_steps,
-                                 tf.float32)
-                d_info = self.category_weight * learns * cat_ce + self.style_weight * style_nll
+                waiting = tf.cast(self.d_optimizer.iterations < self.category_warmup_steps,
+                                  tf.float32)
+                d_info = info - waiting * self.category_weight * cat_ce  # info minus its category part
             d_total = mean(d_gan + d_info) + self.cluster_weight * self.replica_share(cluster)
             consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
             if self.consistency_weight:  # same category for a digit and an augmented copy of it
