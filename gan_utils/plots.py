@@ -48,21 +48,11 @@ def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str
     ncols = len(to_uint8(images)) // nrows
     fig, ax = plt.subplots(figsize=(width / 30 * scale + 0.8, height / 30 * scale + 0.4))
     ax.imshow(grid, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-    tile = (width - 2) / ncols  # image_grid: 2 px of padding, then w + 2 per tile
-    if col_labels is not None:
-        ax.set_xticks([2 + tile * j + (tile - 2) / 2 for j in range(ncols)],
-                      [str(c) for c in col_labels])
-    else:
-        ax.set_xticks([])
+    _name_rows_and_columns(ax, grid, nrows, ncols, row_labels, col_labels)
     if frame_column is not None:  # around the digit, through the middle of its padding
+        tile = (width - 2) / ncols
         ax.add_patch(plt.Rectangle((frame_column * tile + 0.5, 0.5), tile + 1, height - 2,
                                    fill=False, edgecolor="tab:orange", linewidth=2))
-    if row_labels is not None:
-        step = height / nrows
-        ax.set_yticks([step * (i + 0.5) for i in range(nrows)], [str(r) for r in row_labels])
-        ax.tick_params(length=0)
-    else:
-        ax.set_yticks([])
     if title:
         ax.set_title(title)
     if col_title:
@@ -71,6 +61,25 @@ def show_grid(images, nrows: int, row_labels: Sequence | None = None, title: str
         spine.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def _name_rows_and_columns(ax, grid: np.ndarray, nrows: int, ncols: int,
+                           row_labels: Sequence | None, col_labels: Sequence | None,
+                           fontsize: float | None = None) -> None:
+    """Tick labels at the middle of each row and column of an image_grid picture (none if None)."""
+    height, width = grid.shape
+    tile = (width - 2) / ncols  # image_grid: 2 px of padding, then w + 2 per tile
+    if col_labels is None:
+        ax.set_xticks([])
+    else:
+        ax.set_xticks([2 + tile * j + (tile - 2) / 2 for j in range(ncols)],
+                      [str(c) for c in col_labels], fontsize=fontsize)
+    if row_labels is None:
+        ax.set_yticks([])
+    else:
+        ax.set_yticks([height / nrows * (i + 0.5) for i in range(nrows)],
+                      [str(r) for r in row_labels], fontsize=fontsize)
+        ax.tick_params(length=0)
 
 
 def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
@@ -169,14 +178,10 @@ def show_style_sweep(model, style_index: int, measure, measure_name: str, limit:
                                       gridspec_kw={"height_ratios": [k, 2.2]})
     grid = image_grid(images, nrows=k)
     top.imshow(grid, cmap="gray", interpolation="nearest")
-    tile = (grid.shape[1] - 2) / n_cols  # image_grid: 2 px of padding, then 28 + 2 per tile
-    top.set_xticks([2 + tile * j + (tile - 2) / 2 for j in range(n_cols)],
-                   [f"{v:+.1f}" for v in values], fontsize=7)
     alignment = getattr(model, "alignment", None)  # category -> digit, once measured
-    top.set_yticks([(grid.shape[0] / k) * (c + 0.5) for c in range(k)],
-                   [f"cat {c}" + (f" = digit {alignment[c]}" if alignment else "")
-                    for c in range(k)], fontsize=7)
-    top.tick_params(length=0)
+    _name_rows_and_columns(top, grid, k, n_cols,
+                           [f"cat {c}" + (f" = digit {alignment[c]}" if alignment else "")
+                            for c in range(k)], [f"{v:+.1f}" for v in values], fontsize=7)
     top.set_title(f"style {style_index + 1} from {-limit:g} to {limit:g}, one row per category")
     bottom.plot(values, measured.mean(axis=0), "o-")
     bottom.axvspan(-model.style_range, model.style_range, color="0.9", label="training range")
