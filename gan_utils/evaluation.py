@@ -58,7 +58,12 @@ def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) ->
     return Matching(float(accuracy), {int(r): int(c) for r, c in zip(rows, cols)}, counts)
 
 
-def shared_categories(confusion: np.ndarray, share: float = 0.2) -> list[tuple[int, ...]]:
+# A category "mixes" a digit that gives it at least this share of its real digits: the same bar
+# for shared_categories and the report's problems.
+MIXED_SHARE = 0.2
+
+
+def shared_categories(confusion: np.ndarray, share: float = MIXED_SHARE) -> list[tuple[int, ...]]:
     """Digits that share categories, e.g. [(4, 9), (5, 8)]: each gives `share` or more of one category.
 
     confusion: counts (categories x labels), as in Matching. A category whose digits come at
@@ -307,7 +312,7 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[st
             continue
         shares = row / row.sum()
         for digit in np.argsort(shares)[::-1][:2]:
-            if digit != mapping[category] and shares[digit] >= 0.2:
+            if digit != mapping[category] and shares[digit] >= MIXED_SHARE:
                 notes.append(f"category {category} (digit {mapping[category]}) also takes "
                              f"{shares[digit]:.0%} of its digits from {digit}s")
     for digit in range(confusion.shape[1]):

@@ -19,8 +19,8 @@ from pathlib import Path
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
-from runs import (run_tool, JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
-                  train_gan, write_json)
+from runs import (JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
+                  run_tool, train_gan, write_json)
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
