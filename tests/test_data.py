@@ -340,6 +340,35 @@ def test_nearest_neighbours_of_the_bundled_digits_are_what_they_always_were(bund
     assert nearest_neighbours(x, k=2)[[2, 5, 6]].tolist() == [[5, 6], [2, 6], [2, 5]]
 
 
+def test_nearest_neighbours_block_by_block_is_the_whole_search(bundled):
+    # The search computes each pair once, in blocks, and merges each digit's best k across
+    # blocks: any block size gives the table of one sort over the whole similarity matrix.
+    from scipy.ndimage import gaussian_filter
+
+    from gan_utils.data import _search_neighbours
+
+    x = bundled.x_train[:300]
+    features = gaussian_filter(x.astype(np.float32), sigma=(0, 1.0, 1.0)).reshape(len(x), -1)
+    features /= np.linalg.norm(features, axis=1, keepdims=True)
+    similarity = features @ features.T
+    np.fill_diagonal(similarity, -np.inf)
+    whole = np.argsort(-similarity, axis=1, kind="stable")[:, :5]
+    for block in (1, 7, 64, 299, 1024):
+        assert np.array_equal(_search_neighbours(x, 5, 1.0, block=block), whole), block
+
+
+def test_neighbours_merged_across_blocks_keep_the_lower_index_of_equals():
+    # A digit's best so far (from earlier blocks: lower indices) against a new block's columns.
+    from gan_utils.data import _keep_best
+
+    best_value, best_index = np.array([[0.5, 0.2, 0.1]], np.float32), np.array([[3, 7, 8]], np.int32)
+    _keep_best(best_value, best_index, np.array([[0.5, 0.9, 0.2, 0.6]], np.float32), offset=10)
+    assert best_index.tolist() == [[11, 13, 3]]  # 0.9, 0.6, then the earlier of the two 0.5s
+    assert best_value.tolist() == [[np.float32(0.9), np.float32(0.6), 0.5]]
+    _keep_best(best_value, best_index, np.array([[0.5]], np.float32), offset=20)  # fewer than k
+    assert best_index.tolist() == [[11, 13, 3]]
+
+
 def test_make_dataset_with_neighbours_pairs_each_digit_with_a_look_alike(bundled):
     x, y = bundled.x_train[::10], bundled.y_train[::10]  # 500 digits, 50 of each
     keras.utils.set_random_seed(0)  # which of the 3 look-alikes is drawn
