@@ -25,7 +25,8 @@ PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 _CLASS_NAMES = {"acgan": "ACGAN", "infogan": "InfoGAN"}
 # Checkpoints saved before these knobs existed load with the recipe they were trained with.
 _BEFORE_NEWER_KNOBS = {"ACGAN": {"move_real_for_class": False},
-                       "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0}}
+                       "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0,
+                                   "move_slant": 0.0}}
 
 
 # What save() writes afresh each time; everything else in a loaded config.json is carried over.

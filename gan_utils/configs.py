@@ -76,6 +76,9 @@ class InfoGANConfig:
     # Q's category head learns from G's fakes only after this many optimizer steps (0: from the
     # first, as in the paper); until then it learns from real digits alone and G follows it.
     category_warmup_steps: int = _whole(0, 0, 10**7)
+    # the moves of the consistency and neighbour terms also slant a digit (a shear up to this;
+    # 0: none), so that Q's categories cannot split a digit by its slant (docs/recipe.md)
+    move_slant: float = _number(0.3, below=1.0)
     use_bn: bool = _switch(True)
     dropout: float = _number(0.3, below=1.0)
     ema_momentum: float = _number(0.0, below=1.0)
@@ -107,7 +110,7 @@ PAPER_INFOGAN = dict(
     learn_style_std=False,  # the authors' code fixes Q's continuous std at 1 (fix_std=True)
     q_hidden=128, shared_dense=1024, use_bn=True, dropout=0.0, ema_momentum=0.0,
     cluster_weight=0.0, marginal_weight=2.0, confidence_weight=0.0,  # our additions: off
-    consistency_weight=0.0, neighbour_weight=0.0,
+    consistency_weight=0.0, neighbour_weight=0.0, move_slant=0.0,
     d_learning_rate=2e-4, g_learning_rate=1e-3)
 
 

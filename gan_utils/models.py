@@ -323,7 +323,8 @@ class InfoGAN(ConditionalGAN):
         """Settings: see gan_utils.configs.InfoGANConfig (e.g. InfoGAN(noise_dim=8))."""
         super().__init__(config, **options)
         self.num_labels = self.num_categories
-        self.augment = digit_moves(shift=0.1, turn=0.06, zoom=0.1)  # turns up to 22 degrees
+        # turns up to 22 degrees; slants up to move_slant (a shear) when set
+        self.augment = digit_moves(shift=0.1, turn=0.06, zoom=0.1, slant=self.move_slant)
         self.generator = mnist_uni_gen_cnn(self.noise_dim + self.num_categories + self.num_styles,
                                            name="infogan_generator")
         self.discriminator = self._build_discriminator(self.use_bn, self.dropout,
@@ -504,13 +505,51 @@ class InfoGAN(ConditionalGAN):
 MODELS = {"ACGAN": ACGAN, "InfoGAN": InfoGAN}  # the names that checkpoints record
 
 
-def digit_moves(shift: float, turn: float, zoom: float = 0.0) -> keras.Sequential:
-    """Random shifts (share of the side), turns (of a circle) and zooms that keep a digit a digit."""
+def digit_moves(shift: float, turn: float, zoom: float = 0.0,
+                slant: float = 0.0) -> keras.Sequential:
+    """Random shifts (share of the side), turns (of a circle), zooms and slants (RandomSlant)."""
     border = dict(fill_mode="constant", fill_value=-1.0)
     moves = [layers.RandomTranslation(shift, shift, **border), layers.RandomRotation(turn, **border)]
     if zoom:
         moves.append(layers.RandomZoom(zoom, **border))
+    if slant:
+        moves.append(RandomSlant(slant))
     return keras.Sequential([keras.Input((28, 28, 1)), *moves], name="augment")
+
+
+class RandomSlant(layers.Layer):
+    """Slant each digit by a random shear in [-factor, factor], about the image's centre.
+
+    keras.layers.RandomShear shears about the top-left corner, which also shifts a digit by up
+    to factor x 27 pixels; a slant that keeps the digit in place is one affine transform.
+    """
+
+    def __init__(self, factor: float, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 < factor < 1:
+            raise ValueError(f"RandomSlant's factor must be in (0, 1), got {factor!r}.")
+        self.factor = float(factor)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        batch = keras.ops.shape(images)[0]
+        shear = keras.random.uniform((batch, 1), -self.factor, self.factor,
+                                     seed=self.seed_generator)
+        centre = (keras.ops.cast(keras.ops.shape(images)[1], "float32") - 1.0) / 2.0
+        one, zero = keras.ops.ones_like(shear), keras.ops.zeros_like(shear)
+        # output pixel (x, y) reads the input at (x + shear * (y - centre), y)
+        transform = keras.ops.concatenate(
+            [one, shear, -shear * centre, zero, one, zero, zero, zero], axis=1)
+        return keras.ops.image.affine_transform(images, transform, fill_mode="constant",
+                                                fill_value=-1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor}
 
 
 def _accuracy(correct: tf.Tensor) -> tf.Tensor:

@@ -103,14 +103,14 @@ def test_a_checkpoint_saved_before_the_rate_settings_loads_with_the_class_rates(
 def test_each_ablation_row_changes_only_what_it_names_and_ends_at_the_default(tools):
     rows = list(tools.ablation.recipes().values())
     assert [r.key for r in rows] == ["paper", "noise16", "dq_net", "lr", "balance_consistency",
-                                     "neighbours", "q_alone"]
+                                     "neighbours", "slant", "q_alone"]
     assert rows[0].config == InfoGANConfig.paper()
     for before, after in zip(rows, rows[1:-1]):
         changed = {f.name for f in dataclasses.fields(InfoGANConfig)
                    if getattr(before.config, f.name) != getattr(after.config, f.name)}
         assert changed and changed <= set(after.changes), after.key
     assert rows[-2].config == InfoGANConfig() and rows[-1].config == InfoGANConfig()
-    assert [r.gan for r in rows] == [True] * 6 + [False]
+    assert [r.gan for r in rows] == [True] * 7 + [False]
 
 
 def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
@@ -214,10 +214,10 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert json_path.read_bytes() == before
     assert "1 seeds (1), 2 steps" in tools.seeds.summary(rows)
     # the ablation's default row is the same run: measured from the seeds' checkpoint, not retrained
-    document = tools.ablation.run(["neighbours"], [1], 2, tmp_path / "ablation",
+    document = tools.ablation.run(["slant"], [1], 2, tmp_path / "ablation",
                                   tmp_path / "ablation.json", tiny_data, tiny_data,
                                   judge_samples=100, default_runs=tmp_path / "runs")
-    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("neighbours", 1)]
+    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("slant", 1)]
     assert document["rows"][0]["q_matched_acc"] == rows[0]["q_matched_acc"]
     assert not (tmp_path / "ablation").exists()
 

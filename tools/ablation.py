@@ -45,7 +45,8 @@ _LADDER = [
     ("balance_consistency", "+ balance + consistency",
      {"cluster_weight": 1.0, "marginal_weight": 2.0, "confidence_weight": 0.0,
       "consistency_weight": 3.0}),
-    ("neighbours", "+ neighbour term = default", {"neighbour_weight": 1.0}),
+    ("neighbours", "+ neighbour term", {"neighbour_weight": 1.0}),
+    ("slant", "+ slanted moves = default", {"move_slant": 0.3}),
 ]
 
 
@@ -85,6 +86,11 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
         raise ValueError(f"{json_path} holds runs on --data {document.get('data')} / "
                          f"--test-data {document.get('test_data')}: give the same or another "
                          "--json.")
+    stale = [key for key, stored in document["recipes"].items()
+             if key in ladder and stored["config"] != dataclasses.asdict(ladder[key].config)]
+    if stale:
+        raise ValueError(f"{json_path}: rows {stale} were measured with other settings than "
+                         "today's; move the file aside or give another --json.")
     done = {(row["recipe"], row["seed"]) for row in document["rows"]}
     session = None
     for key in rows:

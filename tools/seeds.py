@@ -12,6 +12,7 @@ generate(digits=d) after aligning on the training digits; the style codes' names
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from runs import (JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seed
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
-        "slant_rho")
+        "slant_rho", "settings")
 
 
 def slant(codes) -> tuple[int | None, float | None]:
@@ -50,6 +51,11 @@ def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "b
     if not isinstance(rows, list):
         raise ValueError(f"{json_path}: expected a list of seeds, got {type(rows).__name__}.")
     check_budget(rows, steps, json_path)
+    settings = dataclasses.asdict(InfoGANConfig())
+    other = [row["seed"] for row in rows if row.get("settings") != settings]
+    if other:
+        raise ValueError(f"{json_path}: seeds {other} were measured with other settings than "
+                         "today's default recipe; move the file aside or give another --json.")
     done = {row["seed"] for row in rows}
     for seed in seeds:
         if seed in done:
@@ -61,7 +67,7 @@ def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "b
         row = {"seed": seed, "steps": record["steps"], "minutes": round(record["seconds"] / 60, 2),
                "q_matched_acc": scores["q_matched_acc"],
                "judge_generated_acc": scores["judge_generated_acc"],
-               "slant_code": code, "slant_rho": rho}
+               "slant_code": code, "slant_rho": rho, "settings": settings}
         rows.append(row)
         write_json(json_path, rows)
         print(f"seed {seed}: Q {row['q_matched_acc']:.3f}, judge {row['judge_generated_acc']:.3f}, "
