@@ -510,3 +510,33 @@ def test_shared_dense_layer_feeds_both_d_and_q(tmp_path, digits, small):
     assert not np.allclose(before, shared.kernel.numpy())
     assert again.discriminator.get_layer("shared_dense").units == 1024
     assert "shared_dense" not in [layer.name for layer in small().discriminator.layers]  # default
+
+
+def _slant_and_centre(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each image's slant (x moved per row down, from its ink's moments) and ink centre (x, y)."""
+    ink = (images[..., 0] + 1.0) / 2.0
+    ink = ink / ink.sum(axis=(1, 2), keepdims=True)
+    rows, cols = np.mgrid[:28, :28]
+    cx, cy = (ink * cols).sum((1, 2)), (ink * rows).sum((1, 2))
+    dx, dy = cols - cx[:, None, None], rows - cy[:, None, None]
+    return (ink * dx * dy).sum((1, 2)) / (ink * dy * dy).sum((1, 2)), np.stack([cx, cy], 1)
+
+
+def test_random_slant_slants_digits_in_place_by_up_to_its_factor(digits):
+    from gan_utils.models import RandomSlant
+
+    images = gu.data.to_unit_range(digits[0])
+    slanted = RandomSlant(0.3, seed=1)(images, training=True).numpy()
+    before, centre_before = _slant_and_centre(images)
+    after, centre_after = _slant_and_centre(slanted)
+    change = before - after  # the input read at x + s (y - centre): slant falls by s
+    assert 0.25 < np.abs(change).max() <= 0.31 and change.min() < -0.1 < 0.1 < change.max()
+    assert np.abs(centre_after - centre_before).max() < 0.5  # about the centre: the digit stays
+    assert slanted.min() >= -1.0 - 1e-6 and slanted.max() <= 1.0 + 1e-6  # border: background
+    np.testing.assert_array_equal(RandomSlant(0.3)(images, training=False), images)
+    with pytest.raises(ValueError, match=r"factor must be in \(0, 1\), got 1.5"):
+        RandomSlant(1.5)
+    # the default InfoGAN's real-digit moves slant; the paper's preset has no such terms
+    assert InfoGAN().move_slant == 0.3 and InfoGAN.paper().move_slant == 0.0
+    assert any(isinstance(layer, RandomSlant) for layer in InfoGAN().augment.layers)
+    assert not any(isinstance(layer, RandomSlant) for layer in InfoGAN(move_slant=0).augment.layers)

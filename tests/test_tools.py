@@ -274,3 +274,35 @@ def test_finished_run_of_a_config_saved_before_a_newer_knob_is_still_found(tools
     del meta["config"]["category_warmup_steps"]
     (tmp_path / "run" / "config.json").write_text(json.dumps(meta))
     assert tools.runs.finished(tmp_path / "run", model.config, 3, 9, "full")["seed"] == 3
+
+
+def test_run_saved_before_slanted_moves_is_not_taken_for_todays_recipe(tools, tmp_path, small):
+    """A checkpoint without move_slant was trained without slants: today's default must retrain."""
+    model = small()
+    model.save(tmp_path / "run", extra={"training": {"seed": 3, "steps": 9, "mode": "full",
+                                                     "seconds": 1.0}})
+    meta = json.loads((tmp_path / "run" / "config.json").read_text())
+    del meta["config"]["move_slant"]
+    (tmp_path / "run" / "config.json").write_text(json.dumps(meta))
+    assert model.move_slant == 0.3 and tools.runs.finished(tmp_path / "run", model.config, 3, 9,
+                                                           "full") is None
+    before = dataclasses.replace(model.config, move_slant=0.0)
+    assert tools.runs.finished(tmp_path / "run", before, 3, 9, "full")["seed"] == 3
+    assert gu.load(tmp_path / "run").move_slant == 0.0
+
+
+def test_seeds_and_ablation_refuse_results_of_other_settings(tools, tmp_path):
+    """Rows measured with another recipe are not counted as done for today's (one clear line)."""
+    seeds_json = tmp_path / "seeds.json"
+    seeds_json.write_text(json.dumps([{"seed": 1, "steps": 2, "q_matched_acc": 0.5,
+                                       "settings": {"move_slant": 0.0}}]))
+    with pytest.raises(ValueError, match=r"seeds \[1\] were measured with other settings"):
+        tools.seeds.run([1, 2], 2, tmp_path / "runs", seeds_json)
+    ablation_json = tmp_path / "ablation.json"
+    stale = dataclasses.asdict(dataclasses.replace(InfoGANConfig(), move_slant=0.0))
+    ablation_json.write_text(json.dumps({
+        "command": "", "date": "", "machine": {}, "steps": 2, "data": "bundled",
+        "test_data": "bundled", "recipes": {"q_alone": {"name": "", "changes": {}, "config": stale}},
+        "rows": [{"recipe": "q_alone", "seed": 1, "steps": 2}], "sessions": []}))
+    with pytest.raises(ValueError, match=r"rows \['q_alone'\] were measured with other settings"):
+        tools.ablation.run(["q_alone"], [1, 2], 2, tmp_path / "runs", ablation_json)
