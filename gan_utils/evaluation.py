@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
-from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, roc_auc_score
 
 from gan_utils.data import to_unit_range
 from gan_utils.judge import classifier_features, classify_digits, judge_ceiling, judge_confusion
@@ -80,6 +80,35 @@ def shared_categories(confusion: np.ndarray, share: float = MIXED_SHARE) -> list
             if len(mixed) > 1:
                 groups.add(mixed)
     return sorted(groups)
+
+
+def split_digits(images: np.ndarray, categories: np.ndarray, labels: np.ndarray,
+                 share: float = MIXED_SHARE) -> list[dict]:
+    """Digits whose real examples Q splits over two categories, and which trait splits them.
+
+    For each digit whose second most common category holds `share` or more of its examples:
+    the two categories, their shares, and for each handwriting trait (gan_utils.measures:
+    slant, width, thickness) how well it tells the two groups apart, as the area under the ROC
+    curve folded to 0.5 (no better than chance) .. 1 (the trait alone sorts them).
+    """
+    categories, labels = np.asarray(categories), np.asarray(labels)
+    found = []
+    for digit in np.unique(labels):
+        mine = labels == digit
+        counts = np.bincount(categories[mine], minlength=categories.max() + 1)
+        first, second = (int(c) for c in np.argsort(counts, kind="stable")[::-1][:2])
+        if counts[second] < share * mine.sum():
+            continue
+        pair = mine & np.isin(categories, [first, second])
+        in_second = categories[pair] == second
+        traits = {}
+        for name, measure in PROPERTIES.items():
+            auc = roc_auc_score(in_second, measure(images[pair]))
+            traits[name] = round(float(max(auc, 1 - auc)), 3)
+        found.append({"digit": int(digit), "categories": [first, second],
+                      "shares": [round(float(counts[c] / mine.sum()), 3) for c in (first, second)],
+                      "trait_auc": traits})
+    return found
 
 
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
@@ -261,6 +290,7 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
     confusion = judge_confusion(model, n=n_label, seed=seed,
                                 mapping=None if stored else by_q.category_to_label)
     codes = name_style_codes(model, draws=style_draws, seed=seed)
+    splits = split_digits(test_images, predicted, test_labels)
     report.update(
         label_accuracy=float(np.trace(confusion) / confusion.sum()),  # the headline: generation
         label_accuracy_mapping="stored" if stored else f"matched by Q on these {split} digits",
@@ -273,7 +303,8 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
         methods_agree=sum(by_q.category_to_label[c] == by_classifier.category_to_label[c]
                           for c in range(k)),
         generated_accuracy=by_classifier.accuracy,
-        problems=_mapping_problems(by_q.confusion, by_q.category_to_label) + collapsed,
+        problems=_mapping_problems(by_q.confusion, by_q.category_to_label, splits) + collapsed,
+        split_digits=splits,
         style_codes=[{"index": c.index, "name": c.name, "property": c.property,
                       "rho": round(c.rho, 3),
                       "rho_per_category": [round(r, 3) for r in c.rho_per_category],
@@ -303,8 +334,9 @@ def collapse_notes(fake_diversity: list[float], real_diversity: list[float],
     return notes
 
 
-def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[str]:
-    """Plain-language notes on categories that share a digit or mix two digits."""
+def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int],
+                      splits: list[dict] = ()) -> list[str]:
+    """Plain-language notes on categories that share a digit or mix two digits (splits: by what)."""
     notes = []
     for category, row in enumerate(confusion):
         if row.sum() == 0:
@@ -319,7 +351,10 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int]) -> list[st
         column = confusion[:, digit]
         if column.sum() and column.max() / column.sum() < 0.6:
             top = np.argsort(column)[::-1][:2]
-            notes.append(f"digit {digit} is split between categories {top[0]} and {top[1]}")
+            trait = {split["digit"]: max(split["trait_auc"].items(), key=lambda t: t[1])
+                     for split in splits}.get(digit)
+            notes.append(f"digit {digit} is split between categories {top[0]} and {top[1]}"
+                         + (f", best told apart by {trait[0]} (AUC {trait[1]:.2f})" if trait else ""))
     return notes
 
 

@@ -54,6 +54,23 @@ def test_shared_categories_names_the_merged_digits():
         gu.evaluation.shared_categories(np.zeros((10, 10)))
 
 
+def test_split_digits_names_the_trait_that_splits_a_digit(bundled):
+    images, labels = bundled.x_test[:2000], bundled.y_test[:2000]
+    categories = labels.copy()
+    sevens = labels == 7
+    leaning = gu.measures.slant(images) > np.median(gu.measures.slant(images[sevens]))
+    categories[sevens & leaning] = 9  # the slanted 7s filed with the 9s, as a failing seed does
+    categories[(labels == 3) & (np.arange(2000) % 10 < 1)] = 8  # 10% of 3s elsewhere: no split
+    splits = gu.evaluation.split_digits(images, categories, labels)
+    assert [(s["digit"], s["categories"]) for s in splits] == [(7, [7, 9])]
+    assert splits[0]["shares"][0] + splits[0]["shares"][1] == pytest.approx(1.0, abs=0.002)
+    assert splits[0]["trait_auc"]["slant"] == 1.0  # the slant alone sorts them
+    assert 0.5 <= splits[0]["trait_auc"]["thickness"] < 0.75  # ink barely tells them apart
+    confusion = match_categories(categories, labels).confusion
+    notes = gu.evaluation._mapping_problems(confusion, {c: c for c in range(10)}, splits)
+    assert "digit 7 is split between categories 7 and 9, best told apart by slant (AUC 1.00)" in notes
+
+
 def test_matching_bad_input():
     with pytest.raises(ValueError, match="equal, non-empty"):
         match_categories(np.array([], int), np.array([], int))
@@ -280,6 +297,8 @@ def test_evaluation_reports_read_both_models_generation_alike(small, bundled):
     assert aligned["judge_confusion"] == gu.judge.judge_confusion(
         infogan, n=200, mapping=shuffled).tolist()
     assert aligned["style_categories_needed"] == 8
+    predicted = infogan.recognize(gu.data.to_unit_range(images))[0].argmax(axis=1)
+    assert aligned["split_digits"] == gu.evaluation.split_digits(images, predicted, labels)
     for code in aligned["style_codes"]:
         assert {"index", "name", "property", "rho"} <= set(code)  # what the notebooks read
         assert len(code["rho_per_category"]) == 10
