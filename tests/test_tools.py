@@ -249,6 +249,16 @@ def test_seeds_table_marks_failures_and_trains_nothing(tools, tmp_path, monkeypa
     assert lines[2] == "| 1 | 0.972 | 0.996 | style 1 (-0.87) | 10.2 |"
     assert lines[3] == "| 2 | 0.930 (below 0.95) | 0.950 | none (nearest -0.60) | 9.5 |"
     assert "1 of 2 seeds >= 0.95" in lines[-1] and "1 of 2 seeds name a slant code" in lines[-1]
+    # beside another recipe's seeds: its Q per seed in a column, its summary under today's
+    (tmp_path / "before.json").write_text(json.dumps([{**rows[1], "q_matched_acc": 0.81}]))
+    assert tools.seeds.main(["--table", "--json", str(tmp_path / "seeds.json"),
+                             "--baseline", str(tmp_path / "before.json")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("| seed | Q matched accuracy | Q, before slanted moves | judge")
+    assert lines[2] == "| 1 | 0.972 | 0.810 | 0.996 | style 1 (-0.87) | 10.2 |"
+    assert lines[3] == "| 2 | 0.930 (below 0.95) | - | 0.950 | none (nearest -0.60) | 9.5 |"
+    assert lines[-1].startswith("Before slanted moves: 1 seeds (1), 3,510 steps: Q matched "
+                                "accuracy median 0.810, 0 of 1 seeds >= 0.95")
 
 
 def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):

@@ -90,17 +90,27 @@ def summary(rows: list[dict]) -> str:
             f"{slanted} of {n} seeds name a slant code.")
 
 
-def table(rows: list[dict]) -> str:
-    """The seeds as a markdown table (what the README shows), failures marked, then the summary."""
-    lines = ["| seed | Q matched accuracy | judge on generated digits | slant code (rho) | minutes |",
-             "|---|---|---|---|---|"]
+def table(rows: list[dict], baseline: list[dict] | None = None) -> str:
+    """The seeds as a markdown table (what the README shows), failures marked, then the summary.
+
+    baseline: another recipe's seeds (e.g. docs/seeds_before_slant.json), shown seed by seed in
+    a column beside today's and summarised under it.
+    """
+    before = {r["seed"]: r for r in baseline or []}
+    extra = " Q, before slanted moves |" if baseline else ""
+    lines = ["| seed | Q matched accuracy |" + extra + " judge on generated digits "
+             "| slant code (rho) | minutes |",
+             "|---|---|" + ("---|" if baseline else "") + "---|---|---|"]
     for r in sorted(rows, key=lambda r: r["seed"]):
         miss = "" if r["q_matched_acc"] >= TARGET else f" (below {TARGET})"
+        old = before.get(r["seed"])
+        then = (f" {old['q_matched_acc']:.3f} |" if old else " - |") if baseline else ""
         slant = ("none" + (f" (nearest {r['slant_rho']:+.2f})" if r["slant_rho"] is not None else "")
                  if r["slant_code"] is None else f"style {r['slant_code'] + 1} ({r['slant_rho']:+.2f})")
-        lines.append(f"| {r['seed']} | {r['q_matched_acc']:.3f}{miss} | "
+        lines.append(f"| {r['seed']} | {r['q_matched_acc']:.3f}{miss} |{then} "
                      f"{r['judge_generated_acc']:.3f} | {slant} | {r['minutes']:.1f} |")
-    return "\n".join(lines) + "\n\n" + summary(rows)
+    text = "\n".join(lines) + "\n\n" + summary(rows)
+    return text + (f"\n\nBefore slanted moves: {summary(baseline)}" if baseline else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,10 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
     parser.add_argument("--table", action="store_true",
                         help="train nothing: print --json as the README's markdown table")
+    parser.add_argument("--baseline", type=Path,
+                        help="with --table: another recipe's seeds file, shown beside "
+                             "(e.g. docs/seeds_before_slant.json)")
     args = parser.parse_args(argv)
     if args.table:
         rows = read_json(args.json, [])
-        print(table(rows))
+        print(table(rows, read_json(args.baseline, []) if args.baseline else None))
         return 0
     command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
 
