@@ -275,30 +275,30 @@ def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):
             setting(bad)
 
 
+def _saved_without(knob: str, model, folder: Path) -> Path:
+    """model saved as a finished run (seed 3, 9 steps) by code that predates `knob`."""
+    model.save(folder, extra={"training": {"seed": 3, "steps": 9, "mode": "full", "seconds": 1.0}})
+    meta = json.loads((folder / "config.json").read_text())
+    del meta["config"][knob]
+    (folder / "config.json").write_text(json.dumps(meta))
+    return folder
+
+
 def test_finished_run_of_a_config_saved_before_a_newer_knob_is_still_found(tools, tmp_path, small):
     """A run saved without category_warmup_steps (older code) is the same recipe: not retrained."""
     model = small()
-    model.save(tmp_path / "run", extra={"training": {"seed": 3, "steps": 9, "mode": "full",
-                                                     "seconds": 1.0}})
-    meta = json.loads((tmp_path / "run" / "config.json").read_text())
-    del meta["config"]["category_warmup_steps"]
-    (tmp_path / "run" / "config.json").write_text(json.dumps(meta))
-    assert tools.runs.finished(tmp_path / "run", model.config, 3, 9, "full")["seed"] == 3
+    run = _saved_without("category_warmup_steps", model, tmp_path / "run")
+    assert tools.runs.finished(run, model.config, 3, 9, "full")["seed"] == 3
 
 
 def test_run_saved_before_slanted_moves_is_not_taken_for_todays_recipe(tools, tmp_path, small):
     """A checkpoint without move_slant was trained without slants: today's default must retrain."""
     model = small()
-    model.save(tmp_path / "run", extra={"training": {"seed": 3, "steps": 9, "mode": "full",
-                                                     "seconds": 1.0}})
-    meta = json.loads((tmp_path / "run" / "config.json").read_text())
-    del meta["config"]["move_slant"]
-    (tmp_path / "run" / "config.json").write_text(json.dumps(meta))
-    assert model.move_slant == 0.3 and tools.runs.finished(tmp_path / "run", model.config, 3, 9,
-                                                           "full") is None
+    run = _saved_without("move_slant", model, tmp_path / "run")
+    assert model.move_slant == 0.3 and tools.runs.finished(run, model.config, 3, 9, "full") is None
     before = dataclasses.replace(model.config, move_slant=0.0)
-    assert tools.runs.finished(tmp_path / "run", before, 3, 9, "full")["seed"] == 3
-    assert gu.load(tmp_path / "run").move_slant == 0.0
+    assert tools.runs.finished(run, before, 3, 9, "full")["seed"] == 3
+    assert gu.load(run).move_slant == 0.0
 
 
 def test_seeds_and_ablation_refuse_results_of_other_settings(tools, tmp_path):
