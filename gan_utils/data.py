@@ -174,8 +174,11 @@ def _search_neighbours(images: np.ndarray, k: int, blur: float, block: int = 102
     features = features.reshape(count, -1)
     features /= np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-6)
     # Each pair's similarity is computed once: a block of digits against itself and every later
-    # digit (numpy's matmul, bitwise what the full rows gave), read along its rows for the block
-    # and along its columns for the later digits, which keep their best k so far (best_*).
+    # digit (numpy's matmul), read along its rows for the block and along its columns for the
+    # later digits, which keep their best k so far (best_*). With 1,024-row blocks this gives
+    # the table the full-row search gave on the 5,000 bundled digits (tests/test_data.py); BLAS
+    # may round a pair's similarity differently in another block shape, which can only reorder
+    # exactly equal look-alikes (copies of one image).
     # Memory stays small: one block x count buffer (60,000 digits: 245 MB). tf.math.top_k picks
     # the k best of each row on all cores, ~6x faster than np.argpartition over every column.
     best_value = np.full((count, k), -np.inf, np.float32)

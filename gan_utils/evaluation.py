@@ -9,6 +9,7 @@ Explained in notebooks/03_acgan_vs_infogan.ipynb.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,8 +59,9 @@ def match_categories(categories: np.ndarray, labels: np.ndarray, k: int = 10) ->
     return Matching(float(accuracy), {int(r): int(c) for r, c in zip(rows, cols)}, counts)
 
 
-# A category "mixes" a digit that gives it at least this share of its real digits: the same bar
-# for shared_categories and the report's problems.
+# A category "mixes" a digit that gives it at least this share of its real digits, and a digit
+# is "split" when its second category takes this share of its examples: one bar for
+# shared_categories, split_digits and the report's problems.
 MIXED_SHARE = 0.2
 
 
@@ -86,17 +88,22 @@ def split_digits(images: np.ndarray, categories: np.ndarray, labels: np.ndarray,
                  share: float = MIXED_SHARE) -> list[dict]:
     """Digits whose real examples Q splits over two categories, and which trait splits them.
 
-    For each digit whose second most common category holds `share` or more of its examples:
-    the two categories, their shares, and for each handwriting trait (gan_utils.measures:
-    slant, width, thickness) how well it tells the two groups apart, as the area under the ROC
-    curve folded to 0.5 (no better than chance) .. 1 (the trait alone sorts them).
+    For each digit whose second most common category holds `share` or more of that digit's
+    examples: the two categories (of equal counts, the lower first), their shares, and for each
+    handwriting trait (gan_utils.measures: slant, width, thickness) how well it tells the two
+    groups apart, as the area under the ROC curve folded to 0.5 (chance) .. 1 (a clean cut).
     """
     categories, labels = np.asarray(categories), np.asarray(labels)
+    if not 0 < share <= 1:
+        raise ValueError(f"share must be in (0, 1], got {share!r}.")
+    if not len(images) == len(categories) == len(labels):
+        raise ValueError(f"need one category and one label per image, got {len(images)} images, "
+                         f"{len(categories)} categories, {len(labels)} labels.")
     found = []
     for digit in np.unique(labels):
         mine = labels == digit
-        counts = np.bincount(categories[mine], minlength=categories.max() + 1)
-        first, second = (int(c) for c in np.argsort(counts, kind="stable")[::-1][:2])
+        counts = np.bincount(categories[mine], minlength=max(categories.max() + 1, 2))
+        first, second = (int(c) for c in np.argsort(-counts, kind="stable")[:2])
         if counts[second] < share * mine.sum():
             continue
         pair = mine & np.isin(categories, [first, second])
@@ -335,7 +342,7 @@ def collapse_notes(fake_diversity: list[float], real_diversity: list[float],
 
 
 def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int],
-                      splits: list[dict] = ()) -> list[str]:
+                      splits: Sequence[dict] = ()) -> list[str]:
     """Plain-language notes on categories that share a digit or mix two digits (splits: by what)."""
     notes = []
     for category, row in enumerate(confusion):
@@ -347,12 +354,13 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int],
             if digit != mapping[category] and shares[digit] >= MIXED_SHARE:
                 notes.append(f"category {category} (digit {mapping[category]}) also takes "
                              f"{shares[digit]:.0%} of its digits from {digit}s")
+    traits = {(split["digit"], *sorted(split["categories"])):
+              max(split["trait_auc"].items(), key=lambda t: t[1]) for split in splits}
     for digit in range(confusion.shape[1]):
         column = confusion[:, digit]
         if column.sum() and column.max() / column.sum() < 0.6:
-            top = np.argsort(column)[::-1][:2]
-            trait = {split["digit"]: max(split["trait_auc"].items(), key=lambda t: t[1])
-                     for split in splits}.get(digit)
+            top = np.argsort(-column, kind="stable")[:2]
+            trait = traits.get((digit, *sorted(int(c) for c in top)))
             notes.append(f"digit {digit} is split between categories {top[0]} and {top[1]}"
                          + (f", best told apart by {trait[0]} (AUC {trait[1]:.2f})" if trait else ""))
     return notes

@@ -517,6 +517,7 @@ def digit_moves(shift: float, turn: float, zoom: float = 0.0,
     return keras.Sequential([keras.Input((28, 28, 1)), *moves], name="augment")
 
 
+@keras.saving.register_keras_serializable(package="gan_utils")
 class RandomSlant(layers.Layer):
     """Slant each digit by a random shear in [-factor, factor], about the image's centre.
 
@@ -528,10 +529,11 @@ class RandomSlant(layers.Layer):
         super().__init__(**kwargs)
         if not 0 < factor < 1:
             raise ValueError(f"RandomSlant's factor must be in (0, 1), got {factor!r}.")
-        self.factor = float(factor)
+        self.factor, self.seed = float(factor), seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=True):
+        """The images, each slanted by its own random shear (unchanged when not training)."""
         if not training:
             return images
         batch = keras.ops.shape(images)[0]
@@ -549,7 +551,7 @@ class RandomSlant(layers.Layer):
         return input_shape
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "factor": self.factor}
+        return {**super().get_config(), "factor": self.factor, "seed": self.seed}
 
 
 def _accuracy(correct: tf.Tensor) -> tf.Tensor:

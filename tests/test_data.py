@@ -342,7 +342,8 @@ def test_nearest_neighbours_of_the_bundled_digits_are_what_they_always_were(bund
 
 def test_nearest_neighbours_block_by_block_is_the_whole_search(bundled):
     # The search computes each pair once, in blocks, and merges each digit's best k across
-    # blocks: any block size gives the table of one sort over the whole similarity matrix.
+    # blocks: block sizes give the table of one sort over the whole similarity matrix (these
+    # digits hold no exact copies, whose order BLAS rounding could swap between block shapes).
     from scipy.ndimage import gaussian_filter
 
     from gan_utils.data import _search_neighbours

@@ -69,6 +69,14 @@ def test_split_digits_names_the_trait_that_splits_a_digit(bundled):
     confusion = match_categories(categories, labels).confusion
     notes = gu.evaluation._mapping_problems(confusion, {c: c for c in range(10)}, splits)
     assert "digit 7 is split between categories 7 and 9, best told apart by slant (AUC 1.00)" in notes
+    # every digit in one category (a collapsed Q): nothing split, no crash; ties: lower first
+    assert gu.evaluation.split_digits(images, np.zeros(2000, int), labels) == []
+    halves = gu.evaluation.split_digits(images[:4], np.array([5, 2, 5, 2]), np.zeros(4, int))
+    assert [s["categories"] for s in halves] == [[2, 5]]  # two in each: the lower category first
+    with pytest.raises(ValueError, match=r"share must be in \(0, 1\], got 0"):
+        gu.evaluation.split_digits(images, categories, labels, share=0)
+    with pytest.raises(ValueError, match="one category and one label per image"):
+        gu.evaluation.split_digits(images[:10], categories, labels)
 
 
 def test_matching_bad_input():

@@ -536,6 +536,9 @@ def test_random_slant_slants_digits_in_place_by_up_to_its_factor(digits):
     np.testing.assert_array_equal(RandomSlant(0.3)(images, training=False), images)
     with pytest.raises(ValueError, match=r"factor must be in \(0, 1\), got 1.5"):
         RandomSlant(1.5)
+    again = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(
+        RandomSlant(0.3, seed=1)))
+    assert (again.factor, again.seed) == (0.3, 1)
     # the default InfoGAN's real-digit moves slant; the paper's preset has no such terms
     assert InfoGAN().move_slant == 0.3 and InfoGAN.paper().move_slant == 0.0
     assert any(isinstance(layer, RandomSlant) for layer in InfoGAN().augment.layers)

@@ -252,13 +252,19 @@ def test_seeds_table_marks_failures_and_trains_nothing(tools, tmp_path, monkeypa
     # beside another recipe's seeds: its Q per seed in a column, its summary under today's
     (tmp_path / "before.json").write_text(json.dumps([{**rows[1], "q_matched_acc": 0.81}]))
     assert tools.seeds.main(["--table", "--json", str(tmp_path / "seeds.json"),
-                             "--baseline", str(tmp_path / "before.json")]) == 0
+                             "--baseline", str(tmp_path / "before.json"),
+                             "--baseline-name", "before slanted moves"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| seed | Q matched accuracy | Q, before slanted moves | judge")
     assert lines[2] == "| 1 | 0.972 | 0.810 | 0.996 | style 1 (-0.87) | 10.2 |"
     assert lines[3] == "| 2 | 0.930 (below 0.95) | - | 0.950 | none (nearest -0.60) | 9.5 |"
     assert lines[-1].startswith("Before slanted moves: 1 seeds (1), 3,510 steps: Q matched "
                                 "accuracy median 0.810, 0 of 1 seeds >= 0.95")
+    for wrong in (["--table", "--baseline", str(tmp_path / "missing.json")],  # a typo: say so
+                  ["--baseline", str(tmp_path / "before.json")]):  # without --table: say so
+        with pytest.raises(SystemExit):
+            tools.seeds.main(["--json", str(tmp_path / "seeds.json"), *wrong])
+        assert "--baseline needs --table and an existing file" in capsys.readouterr().err
 
 
 def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):
@@ -308,6 +314,12 @@ def test_seeds_and_ablation_refuse_results_of_other_settings(tools, tmp_path):
                                        "settings": {"move_slant": 0.0}}]))
     with pytest.raises(ValueError, match=r"seeds \[1\] were measured with other settings"):
         tools.seeds.run([1, 2], 2, tmp_path / "runs", seeds_json)
+    # a row written before a knob that kept the recipe (category_warmup_steps, default 0) is done
+    today = dataclasses.asdict(InfoGANConfig())
+    del today["category_warmup_steps"]
+    row = {"seed": 1, "steps": 2, "q_matched_acc": 0.5, "settings": today}
+    seeds_json.write_text(json.dumps([row]))
+    assert tools.seeds.run([1], 2, tmp_path / "runs", seeds_json) == [row]  # nothing trained
     ablation_json = tmp_path / "ablation.json"
     stale = dataclasses.asdict(dataclasses.replace(InfoGANConfig(), move_slant=0.0))
     ablation_json.write_text(json.dumps({

@@ -22,7 +22,7 @@ from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
 from runs import (JUDGE_SAMPLES, ROOT, check_budget, machine, measure, median, now, parse_seeds,
-                  read_json, run_tool, train_gan, train_q_alone, write_json)
+                  read_json, run_tool, same_recipe, train_gan, train_q_alone, write_json)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,7 +87,7 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
                          f"--test-data {document.get('test_data')}: give the same or another "
                          "--json.")
     stale = [key for key, stored in document["recipes"].items()
-             if key in ladder and stored["config"] != dataclasses.asdict(ladder[key].config)]
+             if key in ladder and not same_recipe(stored.get("config"), ladder[key].config)]
     if stale:
         raise ValueError(f"{json_path}: rows {stale} were measured with other settings than "
                          "today's; move the file aside or give another --json.")

@@ -140,6 +140,20 @@ def run_tool(args, action) -> int:
     return 0
 
 
+def same_recipe(settings: dict | None, config: InfoGANConfig, model: str = "InfoGAN") -> bool:
+    """Whether saved settings (a checkpoint's or a results file's) are config's recipe.
+
+    Knobs the settings predate are read as the recipe they were trained with, as load() does
+    (checkpoints.saved_settings), so a new knob that keeps the old behaviour changes nothing.
+    """
+    if not isinstance(settings, dict):
+        return False
+    try:
+        return type(config)(**saved_settings({"model": model, "config": settings})) == config
+    except (TypeError, ValueError, KeyError):  # another model's settings
+        return False
+
+
 def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str) -> dict | None:
     """The training record of a complete run of this recipe in out, else None (train it)."""
     try:
@@ -147,11 +161,8 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
     except CheckpointError:
         return None
     record = meta.get("training") or {}
-    try:
-        saved = type(config)(**saved_settings(meta))  # as load() rebuilds it: newer knobs filled
-    except (TypeError, ValueError):  # another model's settings
-        return None
-    same = (saved == config and record.get("seed") == seed
+    same = (same_recipe(meta.get("config"), config, meta.get("model", ""))
+            and record.get("seed") == seed
             and record.get("steps") == steps and record.get("mode") == mode)
     if not (same and "seconds" in record):  # seconds: written at the very end
         return None

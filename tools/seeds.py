@@ -21,7 +21,7 @@ from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
 from runs import (JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
-                  run_tool, train_gan, write_json)
+                  run_tool, same_recipe, train_gan, write_json)
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
@@ -52,7 +52,7 @@ def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "b
         raise ValueError(f"{json_path}: expected a list of seeds, got {type(rows).__name__}.")
     check_budget(rows, steps, json_path)
     settings = dataclasses.asdict(InfoGANConfig())
-    other = [row["seed"] for row in rows if row.get("settings") != settings]
+    other = [row["seed"] for row in rows if not same_recipe(row.get("settings"), InfoGANConfig())]
     if other:
         raise ValueError(f"{json_path}: seeds {other} were measured with other settings than "
                          "today's default recipe; move the file aside or give another --json.")
@@ -90,14 +90,15 @@ def summary(rows: list[dict]) -> str:
             f"{slanted} of {n} seeds name a slant code.")
 
 
-def table(rows: list[dict], baseline: list[dict] | None = None) -> str:
+def table(rows: list[dict], baseline: list[dict] | None = None,
+          baseline_name: str = "baseline") -> str:
     """The seeds as a markdown table (what the README shows), failures marked, then the summary.
 
-    baseline: another recipe's seeds (e.g. docs/seeds_before_slant.json), shown seed by seed in
-    a column beside today's and summarised under it.
+    baseline: another recipe's seeds (e.g. docs/seeds_before_slant.json), its Q in a column
+    beside today's and its summary under today's.
     """
     before = {r["seed"]: r for r in baseline or []}
-    extra = " Q, before slanted moves |" if baseline else ""
+    extra = f" Q, {baseline_name} |" if baseline else ""
     lines = ["| seed | Q matched accuracy |" + extra + " judge on generated digits "
              "| slant code (rho) | minutes |",
              "|---|---|" + ("---|" if baseline else "") + "---|---|---|"]
@@ -110,7 +111,8 @@ def table(rows: list[dict], baseline: list[dict] | None = None) -> str:
         lines.append(f"| {r['seed']} | {r['q_matched_acc']:.3f}{miss} |{then} "
                      f"{r['judge_generated_acc']:.3f} | {slant} | {r['minutes']:.1f} |")
     text = "\n".join(lines) + "\n\n" + summary(rows)
-    return text + (f"\n\nBefore slanted moves: {summary(baseline)}" if baseline else "")
+    return text + (f"\n\n{baseline_name[:1].upper()}{baseline_name[1:]}: {summary(baseline)}"
+                   if baseline else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,10 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline", type=Path,
                         help="with --table: another recipe's seeds file, shown beside "
                              "(e.g. docs/seeds_before_slant.json)")
+    parser.add_argument("--baseline-name", default="baseline",
+                        help="what --baseline's column is called (e.g. 'before slanted moves')")
     args = parser.parse_args(argv)
+    if args.baseline and not (args.table and args.baseline.is_file()):
+        parser.error(f"--baseline needs --table and an existing file, got {args.baseline}.")
     if args.table:
         rows = read_json(args.json, [])
-        print(table(rows, read_json(args.baseline, []) if args.baseline else None))
+        baseline = read_json(args.baseline, []) if args.baseline else None
+        print(table(rows, baseline, args.baseline_name))
         return 0
     command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
 
