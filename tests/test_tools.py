@@ -220,6 +220,10 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("slant", 1)]
     assert document["rows"][0]["q_matched_acc"] == rows[0]["q_matched_acc"]
     assert not (tmp_path / "ablation").exists()
+    # --splits reads each seed's run: one line per seed, what it splits or that it splits nothing
+    report = tools.seeds.splits([1], tmp_path / "runs", tiny_data)
+    assert report.startswith("seed 1: ") and ("no digit split" in report or " AUC " in report)
+    assert tools.seeds.main(["--splits", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
 
 
 def test_seeds_summary_and_slant_naming(tools):

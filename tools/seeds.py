@@ -2,6 +2,7 @@
 
     python tools/seeds.py                  # seeds 1-10, 3,510 steps each (the CLI's defaults)
     python tools/seeds.py --seeds 11-20
+    python tools/seeds.py --splits         # train nothing: which digits each run splits, by what
 
 Each seed is trained as `python -m gan_utils train infogan --seed K --data bundled` does, saved
 in --out/seed<k>, measured (Q's matched accuracy on the 10,000 held-out digits; the judge on
@@ -17,11 +18,15 @@ import shlex
 import sys
 from pathlib import Path
 
+from gan_utils.checkpoints import load
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
+from gan_utils.data import to_unit_range
+from gan_utils.evaluation import split_digits
+from gan_utils.models import InfoGAN
 
-from runs import (JUDGE_SAMPLES, ROOT, check_budget, measure, median, parse_seeds, read_json,
-                  run_tool, same_recipe, train_gan, write_json)
+from runs import (JUDGE_SAMPLES, ROOT, check_budget, digits, measure, median, parse_seeds,
+                  read_json, run_tool, same_recipe, train_gan, write_json)
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
@@ -115,6 +120,26 @@ def table(rows: list[dict], baseline: list[dict] | None = None,
                    if baseline else "")
 
 
+def splits(seeds: list[int], out: Path, test_data: str = "bundled") -> str:
+    """Train nothing: for each seed's run in out, the digits Q splits over two categories.
+
+    One line per seed (gan_utils.evaluation.split_digits on the held-out digits: the digit, its
+    two categories with their shares, and the trait that best tells them apart).
+    """
+    test = digits(test_data)
+    lines = []
+    for seed in seeds:
+        model = load(out / f"seed{seed}", expect=InfoGAN)
+        probs, _ = model.recognize(to_unit_range(test.x_test))
+        found = split_digits(test.x_test, probs.argmax(axis=1), test.y_test)
+        described = [f"{s['digit']}s over {s['categories'][0]} and {s['categories'][1]} "
+                     f"({s['shares'][0]:.0%}, {s['shares'][1]:.0%}; "
+                     + "{} AUC {:.2f})".format(*max(s["trait_auc"].items(), key=lambda t: t[1]))
+                     for s in found]
+        lines.append(f"seed {seed}: " + ("; ".join(described) if described else "no digit split"))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the seeds from the command line; an error is one line and exit code 2."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -133,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
     parser.add_argument("--table", action="store_true",
                         help="train nothing: print --json as the README's markdown table")
+    parser.add_argument("--splits", action="store_true",
+                        help="train nothing: the digits each seed's run in --out splits over "
+                             "two categories, and by which trait")
     parser.add_argument("--baseline", type=Path,
                         help="with --table: another recipe's seeds file, shown beside "
                              "(e.g. docs/seeds_before_slant.json)")
@@ -141,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.baseline and not (args.table and args.baseline.is_file()):
         parser.error(f"--baseline needs --table and an existing file, got {args.baseline}.")
+    if args.splits:
+        return run_tool(args, lambda: print(splits(parse_seeds(args.seeds), args.out,
+                                                   args.test_data)))
     if args.table:
         rows = read_json(args.json, [])
         baseline = read_json(args.baseline, []) if args.baseline else None
