@@ -118,6 +118,11 @@ def split_digits(images: np.ndarray, categories: np.ndarray, labels: np.ndarray,
     return found
 
 
+def strongest_trait(split: dict) -> tuple[str, float]:
+    """The trait of one split_digits entry that best tells its two categories apart, and its AUC."""
+    return max(split["trait_auc"].items(), key=lambda trait: trait[1])
+
+
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
     """Q's category on real labelled digits (uint8 or [-1, 1]), matched one-to-one to labels."""
     images = to_unit_range(images) if np.asarray(images).dtype == np.uint8 else images
@@ -354,8 +359,8 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int],
             if digit != mapping[category] and shares[digit] >= MIXED_SHARE:
                 notes.append(f"category {category} (digit {mapping[category]}) also takes "
                              f"{shares[digit]:.0%} of its digits from {digit}s")
-    traits = {(split["digit"], *sorted(split["categories"])):
-              max(split["trait_auc"].items(), key=lambda t: t[1]) for split in splits}
+    traits = {(split["digit"], *sorted(split["categories"])): strongest_trait(split)
+              for split in splits}
     for digit in range(confusion.shape[1]):
         column = confusion[:, digit]
         if column.sum() and column.max() / column.sum() < 0.6:

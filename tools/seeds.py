@@ -22,7 +22,7 @@ from gan_utils.checkpoints import load
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import to_unit_range
-from gan_utils.evaluation import split_digits
+from gan_utils.evaluation import split_digits, strongest_trait
 from gan_utils.models import InfoGAN
 
 from runs import (JUDGE_SAMPLES, ROOT, check_budget, digits, measure, median, parse_seeds,
@@ -56,8 +56,9 @@ def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "b
     if not isinstance(rows, list):
         raise ValueError(f"{json_path}: expected a list of seeds, got {type(rows).__name__}.")
     check_budget(rows, steps, json_path)
-    settings = dataclasses.asdict(InfoGANConfig())
-    other = [row["seed"] for row in rows if not same_recipe(row.get("settings"), InfoGANConfig())]
+    recipe = InfoGANConfig()  # today's default, which every row must have been measured with
+    settings = dataclasses.asdict(recipe)
+    other = [row["seed"] for row in rows if not same_recipe(row.get("settings"), recipe)]
     if other:
         raise ValueError(f"{json_path}: seeds {other} were measured with other settings than "
                          "today's default recipe; move the file aside or give another --json.")
@@ -66,7 +67,7 @@ def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "b
         if seed in done:
             continue
         folder = out / f"seed{seed}"
-        record = train_gan(InfoGANConfig(), folder, seed, steps, data, command, verbose)
+        record = train_gan(recipe, folder, seed, steps, data, command, verbose)
         scores = measure(folder, data, test_data, styles=True, judge_samples=judge_samples)
         code, rho = slant(scores["styles"])
         row = {"seed": seed, "steps": record["steps"], "minutes": round(record["seconds"] / 60, 2),
@@ -134,7 +135,7 @@ def splits(seeds: list[int], out: Path, test_data: str = "bundled") -> str:
         found = split_digits(test.x_test, probs.argmax(axis=1), test.y_test)
         described = [f"{s['digit']}s over {s['categories'][0]} and {s['categories'][1]} "
                      f"({s['shares'][0]:.0%}, {s['shares'][1]:.0%}; "
-                     + "{} AUC {:.2f})".format(*max(s["trait_auc"].items(), key=lambda t: t[1]))
+                     + "{} AUC {:.2f})".format(*strongest_trait(s))
                      for s in found]
         lines.append(f"seed {seed}: " + ("; ".join(described) if described else "no digit split"))
     return "\n".join(lines)
