@@ -187,27 +187,10 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
     property with the largest |median rho| when that is >= threshold and at least `share` of
     the categories (categories_needed) have a rho of the median's sign.
     """
-    rng = np.random.default_rng(seed)
-    k, s = model.num_categories, model.num_styles
-    limit = float(getattr(model, "style_range", 1.0) if limit is None else limit)
-    values = np.linspace(-limit, limit, steps)
-    labels = np.repeat(np.arange(k), draws)
-    noise = rng.standard_normal((k * draws, model.noise_dim))
-    needed = categories_needed(k, share)
+    needed = categories_needed(model.num_categories, share)
     codes = []
-    for index in range(s):
-        sweep_images = []
-        for v in values:
-            styles = np.zeros((k * draws, s), np.float32)
-            styles[:, index] = v
-            sweep_images.append(model.generate(labels, styles=styles, noise=noise))
-        images = np.concatenate(sweep_images)
-        code_values, categories = np.repeat(values, k * draws), np.tile(labels, steps)
-        per_category = {}
-        for name, measure in PROPERTIES.items():
-            measured = measure(images)
-            per_category[name] = [_rank_correlation(code_values[categories == c],
-                                                    measured[categories == c]) for c in range(k)]
+    for index in range(model.num_styles):
+        per_category = _sweep_rho(model, np.eye(model.num_styles)[index], limit, steps, draws, seed)
         median = {name: float(np.median(rhos)) for name, rhos in per_category.items()}
         best = max(median, key=lambda name: abs(median[name]))
         agreeing = int(sum(np.sign(r) == np.sign(median[best]) != 0 for r in per_category[best]))
@@ -215,6 +198,56 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
         codes.append(StyleCode(index, best if named else f"style {index + 1}", best,
                                median[best], median, per_category[best], agreeing))
     return codes
+
+
+def best_style_direction(model, prop: str = "slant", angles: int = 12,
+                         limit: float | None = None, steps: int = 9, draws: int = 40,
+                         seed: int = 0) -> tuple[float, float]:
+    """The direction in the plane of style codes 1 and 2 that moves `prop` most, and its rho.
+
+    Sweeps `angles` directions (0 degrees = code 1, 90 = code 2) as name_style_codes sweeps one
+    code; returns (angle in degrees, median over categories of rho). A property that lies along
+    no code but along a mix of the two shows here, not in name_style_codes.
+    """
+    if model.num_styles < 2:
+        raise ValueError(f"best_style_direction needs 2 style codes; the model has "
+                         f"{model.num_styles}.")
+    if prop not in PROPERTIES:
+        raise ValueError(f"unknown property {prop!r}; the properties are {list(PROPERTIES)}.")
+    best = (0.0, 0.0)
+    for angle in np.arange(angles) * 180.0 / angles:
+        direction = np.zeros(model.num_styles)
+        direction[:2] = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        rho = float(np.median(_sweep_rho(model, direction, limit, steps, draws, seed,
+                                         {prop: PROPERTIES[prop]})[prop]))
+        if abs(rho) > abs(best[1]):
+            best = (float(angle), rho)
+    return best
+
+
+def _sweep_rho(model, direction: np.ndarray, limit: float | None, steps: int, draws: int,
+               seed: int, properties: dict | None = None) -> dict[str, list[float]]:
+    """Move the style codes along `direction` over [-limit, limit]; each property's rho per category.
+
+    The other codes stay at 0; `draws` noise vectors (from seed) per category, the same for every
+    direction, so two sweeps differ only in where they go.
+    """
+    k = model.num_categories
+    limit = float(getattr(model, "style_range", 1.0) if limit is None else limit)
+    values = np.linspace(-limit, limit, steps)
+    labels = np.repeat(np.arange(k), draws)
+    noise = np.random.default_rng(seed).standard_normal((k * draws, model.noise_dim))
+    images = np.concatenate([
+        model.generate(labels, styles=np.tile(v * np.asarray(direction, np.float32),
+                                              (k * draws, 1)).astype(np.float32), noise=noise)
+        for v in values])
+    code_values, categories = np.repeat(values, k * draws), np.tile(labels, steps)
+    per_category = {}
+    for name, measure in (properties or PROPERTIES).items():
+        measured = measure(images)
+        per_category[name] = [_rank_correlation(code_values[categories == c],
+                                                measured[categories == c]) for c in range(k)]
+    return per_category
 
 
 def name_styles(model, **sweep) -> list[StyleCode]:

@@ -171,6 +171,27 @@ def test_style_codes_are_swept_over_the_training_range_only():
     assert beyond.name == "slant" and beyond.categories_agreeing == 10
 
 
+class MixedShearStub:
+    """Three categories of bars whose lean follows code 1 + code 2 and, bent, code 1 - code 2:
+    along either code alone the bar leans one way and then back; along their mix, steadily."""
+
+    num_categories, num_styles, noise_dim, style_range = 3, 2, 4, 1.0
+
+    def generate(self, labels, styles, noise):
+        along, across = styles[:, 0] + styles[:, 1], styles[:, 0] - styles[:, 1]
+        shears = 0.2 * along + 0.3 * across ** 2 + 0.01 * noise[:, 0]
+        return np.stack([sheared_bar(float(s)) for s in shears])
+
+
+def test_a_slant_along_a_mix_of_the_codes_is_found_in_their_plane():
+    stub = MixedShearStub()
+    assert [c.name for c in gu.evaluation.name_style_codes(stub, draws=5)] == ["style 1", "style 2"]
+    angle, rho = gu.evaluation.best_style_direction(stub, angles=8, draws=5)
+    assert angle == 45.0 and rho > 0.9
+    with pytest.raises(ValueError, match="unknown property 'tilt'"):
+        gu.evaluation.best_style_direction(stub, prop="tilt")
+
+
 def test_fid_of_real_digits_against_themselves_and_against_noise():
     mnist = gu.load_mnist("bundled", verbose=False)
     digits, other_digits = mnist.x_train[0::10], mnist.x_train[5::10]  # both span all classes

@@ -224,6 +224,10 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     report = tools.seeds.splits([1], tmp_path / "runs", tiny_data)
     assert report.startswith("seed 1: ") and ("no digit split" in report or " AUC " in report)
     assert tools.seeds.main(["--splits", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
+    # --directions: the slant code, and the mix of the two codes that slants most
+    report = tools.seeds.directions([1], tmp_path / "runs")
+    assert report.startswith("seed 1: ") and "the codes' plane slants most at " in report
+    assert tools.seeds.main(["--directions", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
 
 
 def test_seeds_summary_and_slant_naming(tools):

@@ -3,6 +3,7 @@
     python tools/seeds.py                  # seeds 1-10, 3,510 steps each (the CLI's defaults)
     python tools/seeds.py --seeds 11-20
     python tools/seeds.py --splits         # train nothing: which digits each run splits, by what
+    python tools/seeds.py --directions     # train nothing: how strongly any mix of the codes slants
 
 Each seed is trained as `python -m gan_utils train infogan --seed K --data bundled` does, saved
 in --out/seed<k>, measured (Q's matched accuracy on the 10,000 held-out digits; the judge on
@@ -22,7 +23,8 @@ from gan_utils.checkpoints import load
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import to_unit_range
-from gan_utils.evaluation import split_digits, strongest_trait
+from gan_utils.evaluation import (best_style_direction, name_style_codes, split_digits,
+                                  strongest_trait)
 from gan_utils.models import InfoGAN
 
 from runs import (JUDGE_SAMPLES, ROOT, check_budget, digits, measure, median, parse_seeds,
@@ -141,6 +143,25 @@ def splits(seeds: list[int], out: Path, test_data: str = "bundled") -> str:
     return "\n".join(lines)
 
 
+def directions(seeds: list[int], out: Path) -> str:
+    """Train nothing: for each seed's run in out, the code named slant and the best mix of codes.
+
+    One line per seed: the slant code and its rho (or "no code named slant"), and the direction in
+    the plane of the two style codes that moves slant most (gan_utils.evaluation
+    .best_style_direction), so a slant shared between the codes shows apart from one that is
+    in neither.
+    """
+    lines = []
+    for seed in seeds:
+        model = load(out / f"seed{seed}", expect=InfoGAN)
+        code, rho = slant(name_style_codes(model))
+        angle, best = best_style_direction(model)
+        named = "no code named slant" if code is None else f"style {code + 1} named slant ({rho:+.2f})"
+        lines.append(f"seed {seed}: {named}; the codes' plane slants most at {angle:.0f} degrees "
+                     f"(rho {best:+.2f})")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the seeds from the command line; an error is one line and exit code 2."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -162,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", action="store_true",
                         help="train nothing: the digits each seed's run in --out splits over "
                              "two categories, and by which trait")
+    parser.add_argument("--directions", action="store_true",
+                        help="train nothing: for each seed's run in --out, the code named slant "
+                             "and the direction in the two codes' plane that slants most")
     parser.add_argument("--baseline", type=Path,
                         help="with --table: another recipe's seeds file, shown beside "
                              "(e.g. docs/seeds_before_slant.json)")
@@ -173,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.splits:
         return run_tool(args, lambda: print(splits(parse_seeds(args.seeds), args.out,
                                                    args.test_data)))
+    if args.directions:
+        return run_tool(args, lambda: print(directions(parse_seeds(args.seeds), args.out)))
     if args.table:
         rows = read_json(args.json, [])
         baseline = read_json(args.baseline, []) if args.baseline else None
