@@ -1,8 +1,8 @@
-"""The shipped checkpoints draw today exactly what they drew before the config refactor.
+"""The shipped checkpoints draw today exactly what they drew when they were made.
 
-tests/data/shipped_reference.npz holds float32 images drawn by the code at commit 25f21a4
-(before models.py took a config dataclass and evaluation.py was split), from the same
-checkpoints in gan_utils/pretrained/. Made with a worktree of that commit:
+tests/data/shipped_reference.npz holds float32 images. The ACGAN draws were made by the code at
+commit 25f21a4 (before models.py took a config dataclass and evaluation.py was split), from the
+same checkpoint in gan_utils/pretrained/acgan, with a worktree of that commit:
 
     git worktree add /tmp/ref 25f21a4
     PYTHONPATH=/tmp/ref .venv/bin/python  # check that gan_utils.__file__ is in /tmp/ref
@@ -11,6 +11,10 @@ checkpoints in gan_utils/pretrained/. Made with a worktree of that commit:
     ...                     **{draw: generate(models[model]) for draw, (model, generate)
     ...                        in DRAWS.items()})
     git worktree remove --force /tmp/ref
+
+The InfoGAN draws were re-made when its checkpoint was retrained with slanted moves (the code
+at 25f21a4 cannot read that recipe): the same lines, with today's code, replacing only the
+"infogan" and "infogan_styles" entries.
 """
 
 from collections.abc import Callable
