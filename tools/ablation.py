@@ -2,6 +2,7 @@
 
     python tools/ablation.py                          # all rows, seeds 1-5, 3,510 steps each
     python tools/ablation.py --rows paper q_alone --seeds 1-2
+    python tools/ablation.py --table                  # train nothing: docs/ablation.json's medians
 
 Each row adds one change to the row above (docs/ablation.md says what each is); `q_alone` is
 the last row's D/Q network trained on its real-digit terms only, with no generator. Every
@@ -114,6 +115,8 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
             session["added"] += 1
             document["recipes"][key] = {"name": recipe.name, "changes": recipe.changes,
                                         "config": dataclasses.asdict(recipe.config)}
+            document["recipes"] = {k: document["recipes"][k] for k in ladder
+                                   if k in document["recipes"]}  # the ladder's order, for plots
             document["rows"].append(row)
             write_json(json_path, document)
             judge = scores["judge_generated_acc"]
@@ -159,7 +162,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
                         help="generated digits the judge reads per run (default 10,000)")
     parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+    parser.add_argument("--table", action="store_true",
+                        help="train nothing: print --json's medians as a markdown table")
     args = parser.parse_args(argv)
+    if args.table:
+        def print_table() -> None:
+            document = read_json(args.json, None)
+            if document is None:
+                raise FileNotFoundError(f"no results in {args.json}: run python tools/ablation.py "
+                                        "first.")
+            print(table(document))
+
+        return run_tool(args, print_table)
     command = "python tools/ablation.py " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def train_and_report() -> None:
