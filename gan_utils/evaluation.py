@@ -205,9 +205,10 @@ def best_style_direction(model, prop: str = "slant", angles: int = 12,
                          seed: int = 0) -> tuple[float, float]:
     """The direction in the plane of style codes 1 and 2 that moves `prop` most, and its rho.
 
-    Sweeps `angles` directions (0 degrees = code 1, 90 = code 2) as name_style_codes sweeps one
-    code; returns (angle in degrees, median over categories of rho). A property that lies along
-    no code but along a mix of the two shows here, not in name_style_codes.
+    Sweeps `angles` directions in [0, 180) degrees (0 = code 1, 90 = code 2; the other codes stay
+    at 0) as name_style_codes sweeps one code; returns (angle, median over categories of rho).
+    rho's sign belongs to that direction: the opposite one, angle + 180, has -rho. A property
+    that lies along a mix of the two codes shows here, not in name_style_codes.
     """
     if model.num_styles < 2:
         raise ValueError(f"best_style_direction needs 2 style codes; the model has "
@@ -217,7 +218,7 @@ def best_style_direction(model, prop: str = "slant", angles: int = 12,
     best = (0.0, 0.0)
     for angle in np.arange(angles) * 180.0 / angles:
         direction = np.zeros(model.num_styles)
-        direction[:2] = np.cos(np.radians(angle)), np.sin(np.radians(angle))
+        direction[:2] = np.round([np.cos(np.radians(angle)), np.sin(np.radians(angle))], 12)
         rho = float(np.median(_sweep_rho(model, direction, limit, steps, draws, seed,
                                          {prop: PROPERTIES[prop]})[prop]))
         if abs(rho) > abs(best[1]):
@@ -243,7 +244,7 @@ def _sweep_rho(model, direction: np.ndarray, limit: float | None, steps: int, dr
         for v in values])
     code_values, categories = np.repeat(values, k * draws), np.tile(labels, steps)
     per_category = {}
-    for name, measure in (properties or PROPERTIES).items():
+    for name, measure in (PROPERTIES if properties is None else properties).items():
         measured = measure(images)
         per_category[name] = [_rank_correlation(code_values[categories == c],
                                                 measured[categories == c]) for c in range(k)]

@@ -1,6 +1,8 @@
 """gan_utils.evaluation (category matching, style naming, FID), gan_utils.judge (the independent
 classifier) and gan_utils.reports (the report as text)."""
 
+from types import SimpleNamespace
+
 import matplotlib
 import numpy as np
 import pytest
@@ -179,17 +181,25 @@ class MixedShearStub:
 
     def generate(self, labels, styles, noise):
         along, across = styles[:, 0] + styles[:, 1], styles[:, 0] - styles[:, 1]
-        shears = 0.2 * along + 0.3 * across ** 2 + 0.01 * noise[:, 0]
+        shears = 0.2 * along + 1.0 * across ** 2 + 0.01 * noise[:, 0]
         return np.stack([sheared_bar(float(s)) for s in shears])
 
 
 def test_a_slant_along_a_mix_of_the_codes_is_found_in_their_plane():
     stub = MixedShearStub()
-    assert [c.name for c in gu.evaluation.name_style_codes(stub, draws=5)] == ["style 1", "style 2"]
+    codes = gu.evaluation.name_style_codes(stub, draws=5)
+    assert [c.name for c in codes] == ["style 1", "style 2"]
+    assert max(abs(c.all_rho["slant"]) for c in codes) < 0.5  # each code bends the lean back
     angle, rho = gu.evaluation.best_style_direction(stub, angles=8, draws=5)
     assert angle == 45.0 and rho > 0.9
+    # 0 degrees is code 1 itself, swept exactly as name_style_codes sweeps it (the tie with
+    # code 2 at 90 degrees keeps the first)
+    assert gu.evaluation.best_style_direction(stub, angles=2, draws=5) == (
+        0.0, codes[0].all_rho["slant"])
     with pytest.raises(ValueError, match="unknown property 'tilt'"):
         gu.evaluation.best_style_direction(stub, prop="tilt")
+    with pytest.raises(ValueError, match="needs 2 style codes; the model has 1"):
+        gu.evaluation.best_style_direction(SimpleNamespace(num_styles=1))
 
 
 def test_fid_of_real_digits_against_themselves_and_against_noise():

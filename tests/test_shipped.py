@@ -55,8 +55,9 @@ def test_the_reference_holds_every_draw(reference):
 
 
 @pytest.mark.parametrize("draw", sorted(DRAWS))
-def test_shipped_checkpoints_draw_what_they_drew_before_the_refactor(reference, shipped, draw):
-    """Bit-identical on the machine that made the reference (checked when it was made); across
+def test_shipped_checkpoints_draw_what_they_drew_when_the_reference_was_made(reference, shipped,
+                                                                             draw):
+    """Bit-identical on the machine that made each reference (checked when it was made); across
     CPUs and TensorFlow builds the same float32 graph may round differently (other kernels,
     other summation order), so the test allows 1e-5 on images in [-1, 1]."""
     model_name, generate = DRAWS[draw]

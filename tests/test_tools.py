@@ -180,6 +180,11 @@ def test_ablation_keeps_the_ladders_order_and_prints_its_table(tools, tmp_path, 
     assert lines[3].startswith("| Q alone") and lines[3].endswith("| 2 | 0.800 (0.800-0.800) | - | 1.0 |")
     assert ablation.main(["--table", "--json", str(tmp_path / "none.json")]) == 2
     assert "no results in" in capsys.readouterr().err
+    # a row no longer in the ladder keeps its settings, after the ladder's rows
+    document["recipes"]["retired"] = {"name": "a row since dropped", "config": {}}
+    json_path.write_text(json.dumps(document))
+    document = ablation.run(["paper"], [3], 2, tmp_path / "runs", json_path)
+    assert list(document["recipes"]) == ["paper", "q_alone", "retired"]
 
 
 def test_ablation_refuses_another_budget_in_the_same_file_and_unknown_rows(

@@ -115,8 +115,9 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
             session["added"] += 1
             document["recipes"][key] = {"name": recipe.name, "changes": recipe.changes,
                                         "config": dataclasses.asdict(recipe.config)}
-            document["recipes"] = {k: document["recipes"][k] for k in ladder
-                                   if k in document["recipes"]}  # the ladder's order, for plots
+            stored = document["recipes"]  # in the ladder's order, for plots; keys it lacks last
+            document["recipes"] = {**{k: stored[k] for k in ladder if k in stored},
+                                   **{k: v for k, v in stored.items() if k not in ladder}}
             document["rows"].append(row)
             write_json(json_path, document)
             judge = scores["judge_generated_acc"]
