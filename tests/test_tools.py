@@ -13,7 +13,6 @@ import pytest
 
 import gan_utils as gu
 import gan_utils.cli
-from gan_utils.checkpoints import PRETRAINED_DIR
 from gan_utils.configs import InfoGANConfig
 
 TOOLS = Path(__file__).parents[1] / "tools"
@@ -88,10 +87,12 @@ def test_paper_model_compiles_with_its_rates_and_saves_and_loads_as_the_same_pre
     assert _rates(default) == pytest.approx((4e-4, 1e-3))  # InfoGAN.default_learning_rates
 
 
-def test_a_checkpoint_saved_before_the_rate_settings_loads_with_the_class_rates():
-    saved = json.loads((PRETRAINED_DIR / "infogan" / "config.json").read_text())["config"]
+def test_a_checkpoint_saved_before_the_rate_settings_loads_with_the_class_rates(tmp_path, small):
+    """(The shipped InfoGAN was such a checkpoint until it was retrained with slanted moves.)"""
+    old = _saved_without(("d_learning_rate", "g_learning_rate"), small(), tmp_path / "old")
+    saved = json.loads((old / "config.json").read_text())["config"]
     assert "d_learning_rate" not in saved and "g_learning_rate" not in saved
-    model = gu.load_pretrained("infogan")
+    model = gu.load(old)
     assert model.config.d_learning_rate is None and model.config.g_learning_rate is None
     model.compile()
     assert _rates(model) == pytest.approx((4e-4, 1e-3))
@@ -314,11 +315,12 @@ def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):
             setting(bad)
 
 
-def _saved_without(knob: str, model, folder: Path) -> Path:
-    """model saved as a finished run (seed 3, 9 steps) by code that predates `knob`."""
+def _saved_without(knobs: str | tuple[str, ...], model, folder: Path) -> Path:
+    """model saved as a finished run (seed 3, 9 steps) by code that predates `knobs`."""
     model.save(folder, extra={"training": {"seed": 3, "steps": 9, "mode": "full", "seconds": 1.0}})
     meta = json.loads((folder / "config.json").read_text())
-    del meta["config"][knob]
+    for knob in (knobs,) if isinstance(knobs, str) else knobs:
+        del meta["config"][knob]
     (folder / "config.json").write_text(json.dumps(meta))
     return folder
 
