@@ -130,17 +130,16 @@ def splits(seeds: list[int], out: Path, test_data: str = "bundled") -> str:
     two categories with their shares, and the trait that best tells them apart).
     """
     test = digits(test_data)
-    lines = []
-    for seed in seeds:
-        model = load(out / f"seed{seed}", expect=InfoGAN)
+
+    def describe(model: InfoGAN) -> str:
         probs, _ = model.recognize(to_unit_range(test.x_test))
         found = split_digits(test.x_test, probs.argmax(axis=1), test.y_test)
-        described = [f"{s['digit']}s over {s['categories'][0]} and {s['categories'][1]} "
-                     f"({s['shares'][0]:.0%}, {s['shares'][1]:.0%}; "
-                     + "{} AUC {:.2f})".format(*strongest_trait(s))
-                     for s in found]
-        lines.append(f"seed {seed}: " + ("; ".join(described) if described else "no digit split"))
-    return "\n".join(lines)
+        return "; ".join(f"{s['digit']}s over {s['categories'][0]} and {s['categories'][1]} "
+                         f"({s['shares'][0]:.0%}, {s['shares'][1]:.0%}; "
+                         + "{} AUC {:.2f})".format(*strongest_trait(s))
+                         for s in found) or "no digit split"
+
+    return _each_run(seeds, out, describe)
 
 
 def directions(seeds: list[int], out: Path) -> str:
@@ -151,15 +150,19 @@ def directions(seeds: list[int], out: Path) -> str:
     .best_style_direction), so a slant shared between the codes shows apart from one that is
     in neither.
     """
-    lines = []
-    for seed in seeds:
-        model = load(out / f"seed{seed}", expect=InfoGAN)
+    def describe(model: InfoGAN) -> str:
         code, rho = slant(name_style_codes(model))
         angle, best = best_style_direction(model)
         named = "no code named slant" if code is None else f"style {code + 1} named slant ({rho:+.2f})"
-        lines.append(f"seed {seed}: {named}; the codes' plane slants most at {angle:.0f} degrees "
-                     f"(rho {best:+.2f})")
-    return "\n".join(lines)
+        return f"{named}; the codes' plane slants most at {angle:.0f} degrees (rho {best:+.2f})"
+
+    return _each_run(seeds, out, describe)
+
+
+def _each_run(seeds: list[int], out: Path, describe) -> str:
+    """One line per seed, "seed K: " and describe(the InfoGAN saved in out/seedK)."""
+    return "\n".join(f"seed {seed}: {describe(load(out / f'seed{seed}', expect=InfoGAN))}"
+                     for seed in seeds)
 
 
 def main(argv: list[str] | None = None) -> int:
