@@ -73,6 +73,9 @@ class InfoGANConfig:
     confidence_weight: float = _number(0.0)
     consistency_weight: float = _number(3.0)
     neighbour_weight: float = _number(1.0)
+    # True: the neighbour term's gradient flows through both digits' D/Q passes; False: the
+    # neighbour's categories are a target, as the consistency term's are (one backward pass fewer)
+    neighbour_gradient: bool = _switch(True)
     # Q's category head learns from G's fakes only after this many optimizer steps (0: from the
     # first, as in the paper); until then it learns from real digits alone and G follows it.
     category_warmup_steps: int = _whole(0, 0, 10**7)

@@ -443,6 +443,18 @@ class InfoGAN(ConditionalGAN):
                     f"neighbours={LOOK_ALIKES}), or use InfoGAN(neighbour_weight=0).")
         return super().fit(x, *args, **kwargs)
 
+    def neighbour_loss(self, real_cat_logits, neighbours) -> tf.Tensor:
+        """Per digit, -log of the chance that Q puts it and its (moved) neighbour in one category.
+
+        With neighbour_gradient False the neighbour's categories are a fixed target: no gradient
+        flows through its D/Q pass, which then costs a forward pass only.
+        """
+        _, neighbour_logits, *_ = self.discriminator(self.augment(neighbours, training=True),
+                                                     training=True)
+        if not self.neighbour_gradient:
+            neighbour_logits = tf.stop_gradient(neighbour_logits)
+        return -tf.math.log(losses.category_agreement(real_cat_logits, neighbour_logits) + 1e-7)
+
     def train_step(self, data):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are never used
         neighbours = None
@@ -475,10 +487,7 @@ class InfoGAN(ConditionalGAN):
                 consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
                 d_total += self.consistency_weight * mean(consistency)
             if self.neighbour_weight and neighbours is not None:  # nearest neighbours share a category
-                _, neighbour_logits, *_ = self.discriminator(self.augment(neighbours, training=True),
-                                                             training=True)
-                agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
-                neighbour = -tf.math.log(agreement + 1e-7)
+                neighbour = self.neighbour_loss(real_cat_logits, neighbours)
                 d_total += self.neighbour_weight * mean(neighbour)
             g_total = mean(g_gan + info)
         self.apply_updates(tape, d_total, g_total)

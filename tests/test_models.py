@@ -271,6 +271,28 @@ def test_bad_inputs_to_generate_recognize_and_fit(small):
     assert ACGAN().data_neighbours == 0
 
 
+def test_neighbour_gradient_false_makes_the_neighbour_a_target(small):
+    """neighbour_gradient=False: no gradient through the neighbour's pass; the digit's pass keeps it."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    real, neighbours = (tf.constant(rng.uniform(-1, 1, (6, 28, 28, 1)).astype("float32"))
+                        for _ in range(2))
+    for through_both in (True, False):
+        model = small(neighbour_gradient=through_both)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([real, neighbours])
+            _, real_logits, *_ = model.discriminator(real, training=True)
+            loss = tf.reduce_mean(model.neighbour_loss(real_logits, neighbours))
+        assert np.isfinite(loss.numpy()) and loss.numpy() > 0
+        to_real, to_neighbours = tape.gradient(loss, [real, neighbours])
+        assert np.abs(to_real.numpy()).max() > 0
+        if through_both:
+            assert np.abs(to_neighbours.numpy()).max() > 0
+        else:
+            assert to_neighbours is None
+
+
 @pytest.mark.parametrize("model_class, d_rate", [(InfoGAN, 4e-4), (ACGAN, 2e-4)])
 def test_compile_gives_d_and_g_each_an_adam_with_its_slots(small, model_class, d_rate):
     """compile(): Adam with beta_1 = 0.5 for D (and Q) and for G, their slots made at once."""

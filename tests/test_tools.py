@@ -256,6 +256,26 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert tools.seeds.main(["--directions", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
 
 
+def test_seeds_measures_a_candidate_recipe_apart_from_the_default(tools, tiny_data, tmp_path,
+                                                                   capsys):
+    """--set: the default with a setting changed, trained and recorded as such, in its own files."""
+    json_path = tmp_path / "candidate.json"
+    run = dict(steps=2, out=tmp_path / "runs", json_path=json_path, data=tiny_data,
+               test_data=tiny_data, judge_samples=100)
+    rows = tools.seeds.run([1], changes={"neighbour_gradient": False}, **run)
+    assert rows[0]["settings"]["neighbour_gradient"] is False
+    assert gu.load(tmp_path / "runs" / "seed1").config == InfoGANConfig(neighbour_gradient=False)
+    with pytest.raises(ValueError, match=r"seeds \[1\] were measured with other settings than "
+                                         "the default recipe"):
+        tools.seeds.run([2], **run)  # the default recipe is not appended to a candidate's file
+    for where in (["--json", str(json_path)], ["--out", str(tmp_path / "runs")]):
+        assert tools.seeds.main(["--set", "style_weight=1", *where]) == 2
+        assert "needs its own --out and --json" in capsys.readouterr().err
+    assert tools.seeds.main(["--set", "style_weight=-1", "--out", str(tmp_path / "runs"),
+                             "--json", str(json_path)]) == 2
+    assert "style_weight must be a number >= 0" in capsys.readouterr().err
+
+
 def test_seeds_summary_and_slant_naming(tools):
     code = lambda i, name, prop, rho: SimpleNamespace(index=i, name=name, property=prop, rho=rho)
     assert tools.seeds.slant([code(0, "style 1", "width", 0.3),
@@ -301,13 +321,15 @@ def test_seeds_table_marks_failures_and_trains_nothing(tools, tmp_path, monkeypa
         assert "--baseline needs --table and an existing file" in capsys.readouterr().err
 
 
-def test_epoch_curve_set_reads_each_setting_as_its_kind(tools):
+def test_set_reads_each_setting_as_its_kind(tools):
+    """--set of tools/epoch_curve.py and tools/seeds.py."""
     import argparse
 
-    setting = tools.epoch_curve.setting
+    setting = tools.runs.setting
     assert setting("category_warmup_steps=780") == ("category_warmup_steps", 780)
     assert setting("marginal_weight=2.5") == ("marginal_weight", 2.5)
     assert setting("use_bn=False") == ("use_bn", False)
+    assert setting("neighbour_gradient=false") == ("neighbour_gradient", False)
     for bad, message in (("warmup=3", "NAME one of"), ("noise_dim=", "NAME one of"),
                          ("noise_dim=1.5", "noise_dim takes a whole number"),
                          ("use_bn=yes", "use_bn takes true or false")):

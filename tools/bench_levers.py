@@ -11,6 +11,10 @@ the step as it is:
   the networks' outputs cast back to float32 for the losses;
 - one pass over the real digits: D reads the digits, their augmented copies and their nearest
   neighbours as one batch of 192 (batch norm then pools their statistics: not the same numbers);
+- moves made by tf.data: the moved copies and the moved neighbours come from the input
+  pipeline's threads, not from the step (the same moves);
+- neighbours as targets: InfoGAN(neighbour_gradient=False), no backward pass through the
+  neighbours' D/Q pass (a different recipe: its numbers are its own), alone and in bfloat16;
 - XLA (`jit_compile=True`): reported as failing where an op has no XLA kernel.
 
 None of these is adopted: see docs/benchmarks.md ("What would make the recipe faster").
@@ -81,6 +85,48 @@ class OnePassInfoGAN(InfoGAN):
             consistency_loss=tf.reduce_mean(consistency), neighbour_loss=tf.reduce_mean(neighbour))
 
 
+class PipelineMovesInfoGAN(InfoGAN):
+    """The default recipe's step with the moves made by the input pipeline's threads (with_moves)."""
+
+    def train_step(self, data):
+        real, moved, neighbours = data["images"], data["moved"], data["neighbours"]
+        batch = tf.shape(real)[0]
+        codes, category, styles = self.sample_codes(batch)
+        mean = self.batch_mean
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(codes, training=True)
+            real_logit, real_cat_logits, *_ = self.discriminator(real, training=True)
+            fake_logit, *q_fake = self.discriminator(fake, training=True)
+            info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
+            d_gan = losses.discriminator_loss(real_logit, fake_logit)
+            cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
+                                                 self.confidence_weight)
+            _, augmented_logits, *_ = self.discriminator(moved, training=True)
+            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
+            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+            _, neighbour_logits, *_ = self.discriminator(neighbours, training=True)
+            agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
+            neighbour = -tf.math.log(agreement + 1e-7)
+            d_total = (mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
+                       + self.consistency_weight * mean(consistency)
+                       + self.neighbour_weight * mean(neighbour))
+            g_total = mean(losses.generator_loss(fake_logit) + info)
+        self.apply_updates(tape, d_total, g_total)
+        return self.update_metrics(
+            d_loss=tf.reduce_mean(d_gan), info_loss=tf.reduce_mean(info),
+            mi_category=math.log(self.num_categories) - tf.reduce_mean(cat_ce),
+            d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
+            consistency_loss=tf.reduce_mean(consistency), neighbour_loss=tf.reduce_mean(neighbour))
+
+
+def with_moves(dataset: tf.data.Dataset, augment: keras.Model) -> tf.data.Dataset:
+    """Each batch with its moved copy ("moved") and its neighbours moved, made by tf.data."""
+    def move(batch):
+        return {"images": batch["images"], "moved": augment(batch["images"], training=True),
+                "neighbours": augment(batch["neighbours"], training=True)}
+    return dataset.map(move, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=40, help="timed steps per measurement")
@@ -89,18 +135,29 @@ def main(argv: list[str] | None = None) -> None:
 
     keras.utils.set_random_seed(0)
     images = load_mnist("bundled", verbose=False).x_train
-    batches = iter(make_dataset(images, batch_size=64, seed=0, neighbours=5).repeat())
+    dataset = make_dataset(images, batch_size=64, seed=0, neighbours=5).repeat()
+    batches = iter(dataset)
     as_is, one_pass = InfoGAN(), OnePassInfoGAN()
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     bf16 = InfoGAN()  # built under the policy: bfloat16 compute, float32 weights
     keras.mixed_precision.set_global_policy("float32")
     bf16.generator, bf16.discriminator = (Float32Outputs(bf16.generator),
                                           Float32Outputs(bf16.discriminator))
-    steps = {}
-    for name, model in (("default recipe, as it is", as_is), ("bfloat16", bf16),
-                        ("one pass over the real digits", one_pass)):
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    target_bf16 = InfoGAN(neighbour_gradient=False)
+    keras.mixed_precision.set_global_policy("float32")
+    target_bf16.generator, target_bf16.discriminator = (
+        Float32Outputs(target_bf16.generator), Float32Outputs(target_bf16.discriminator))
+    moved_batches = iter(with_moves(dataset, as_is.augment))
+    steps, feeds = {}, {}
+    for name, model, feed in (
+            ("default recipe, as it is", as_is, batches), ("bfloat16", bf16, batches),
+            ("one pass over the real digits", one_pass, batches),
+            ("moves made by tf.data", PipelineMovesInfoGAN(), moved_batches),
+            ("neighbours as targets", InfoGAN(neighbour_gradient=False), batches),
+            ("neighbours as targets + bfloat16", target_bf16, batches)):
         model.compile()
-        steps[name] = tf.function(model.train_step)
+        steps[name], feeds[name] = tf.function(model.train_step), feed
     xla_model = InfoGAN()
     xla_model.compile()
     try:
@@ -114,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     rates = {name: [] for name in steps}
     for _ in range(args.repeats):
         for name, step in steps.items():
-            rates[name].append(measure(step, batches, 64, args.steps))
+            rates[name].append(measure(step, feeds[name], 64, args.steps))
     base = float(np.median(rates["default recipe, as it is"]))
     print(f"batch 64, {args.repeats} alternating runs of {args.steps} steps, median real images/s:")
     for name, rate in rates.items():

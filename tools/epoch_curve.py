@@ -15,16 +15,16 @@ the same seed.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import shlex
 import sys
 from pathlib import Path
 
 from gan_utils.callbacks import CategoryProbe
-from gan_utils.configs import InfoGANConfig
 from gan_utils.cli import DEFAULT_BATCH_SIZE, DEFAULT_STEPS, STEPS_PER_EPOCH, train
 from gan_utils.data import load_mnist
+
+from runs import setting
 
 
 class CurveProbe(CategoryProbe):
@@ -45,23 +45,6 @@ class CurveProbe(CategoryProbe):
         (self.out / "curve.json").write_text(json.dumps(rows, indent=1) + "\n")
         if self.keep:
             self.model.save(self.out / f"step{self.steps[-1]}")
-
-
-def setting(text: str) -> tuple[str, object]:
-    """--set's NAME=VALUE as (name, value), the value read as the InfoGANConfig field's kind."""
-    fields = {f.name: f for f in dataclasses.fields(InfoGANConfig)}
-    name, _, value = text.partition("=")
-    if name not in fields or not value:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give NAME=VALUE with NAME one of {', '.join(fields)}")
-    kind = fields[name].metadata["kind"]
-    try:
-        if kind == "bool":
-            return name, {"true": True, "false": False}[value.lower()]
-        return name, int(value) if kind == "int" else float(value)
-    except (KeyError, ValueError):
-        wanted = {"int": "a whole number", "number": "a number", "bool": "true or false"}[kind]
-        raise argparse.ArgumentTypeError(f"{text!r}: {name} takes {wanted}") from None
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ while measuring) is measured again, not retrained.
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
 import functools
@@ -111,6 +112,23 @@ def parse_seeds(texts: list[str]) -> list[int]:
     if not seeds:
         raise ValueError("seeds: give at least one seed.")
     return seeds
+
+
+def setting(text: str) -> tuple[str, object]:
+    """--set's NAME=VALUE as (name, value), the value read as the InfoGANConfig field's kind."""
+    fields = {f.name: f for f in dataclasses.fields(InfoGANConfig)}
+    name, _, value = text.partition("=")
+    if name not in fields or not value:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give NAME=VALUE with NAME one of {', '.join(fields)}")
+    kind = fields[name].metadata["kind"]
+    try:
+        if kind == "bool":
+            return name, {"true": True, "false": False}[value.lower()]
+        return name, int(value) if kind == "int" else float(value)
+    except (KeyError, ValueError):
+        wanted = {"int": "a whole number", "number": "a number", "bool": "true or false"}[kind]
+        raise argparse.ArgumentTypeError(f"{text!r}: {name} takes {wanted}") from None
 
 
 def median(values: list) -> float | None:
@@ -221,9 +239,7 @@ class QAlone(keras.Model):
                 consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved)
                 total += gan.consistency_weight * gan.batch_mean(consistency)
             if gan.neighbour_weight and neighbours is not None:
-                _, other, *_ = q(gan.augment(neighbours, training=True), training=True)
-                agreement = losses.category_agreement(logits, other)
-                total += gan.neighbour_weight * gan.batch_mean(-tf.math.log(agreement + 1e-7))
+                total += gan.neighbour_weight * gan.batch_mean(gan.neighbour_loss(logits, neighbours))
         variables = q.trainable_weights
         pairs = [(g, v) for g, v in zip(tape.gradient(total, variables), variables)
                  if g is not None]  # D's real/fake head and Q's style head play no part

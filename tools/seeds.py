@@ -4,6 +4,8 @@
     python tools/seeds.py --seeds 11-20
     python tools/seeds.py --splits         # train nothing: which digits each run splits, by what
     python tools/seeds.py --directions     # train nothing: how strongly any mix of the codes slants
+    python tools/seeds.py --set neighbour_gradient=false --out runs/seeds_target \
+        --json docs/seeds_target.json      # a candidate recipe: the default with settings changed
 
 Each seed is trained as `python -m gan_utils train infogan --seed K --data bundled` does, saved
 in --out/seed<k>, measured (Q's matched accuracy on the 10,000 held-out digits; the judge on
@@ -28,8 +30,10 @@ from gan_utils.evaluation import (best_style_direction, name_style_codes, split_
 from gan_utils.models import InfoGAN
 
 from runs import (JUDGE_SAMPLES, ROOT, check_budget, digits, measure, median, parse_seeds,
-                  read_json, run_tool, same_recipe, train_gan, write_json)
+                  read_json, run_tool, same_recipe, setting, train_gan,
+                  write_json)
 
+DEFAULT_OUT, DEFAULT_JSON = ROOT / "runs" / "seeds", ROOT / "docs" / "seeds.json"
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
         "slant_rho", "settings")
@@ -52,18 +56,22 @@ def slant(codes) -> tuple[int | None, float | None]:
 
 def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "bundled",
         test_data: str = "bundled", command: str = "", verbose: int = 0,
-        judge_samples: int = JUDGE_SAMPLES) -> list[dict]:
-    """Train and measure every seed not yet in json_path, appending each seed's object at once."""
+        judge_samples: int = JUDGE_SAMPLES, changes: dict | None = None) -> list[dict]:
+    """Train and measure every seed not yet in json_path, appending each seed's object at once.
+
+    changes: settings that differ from the default recipe (a candidate), e.g. {"style_weight": 1}.
+    """
+    recipe = dataclasses.replace(InfoGANConfig(), **(changes or {}))  # every row's recipe
     rows = read_json(json_path, [])
     if not isinstance(rows, list):
         raise ValueError(f"{json_path}: expected a list of seeds, got {type(rows).__name__}.")
     check_budget(rows, steps, json_path)
-    recipe = InfoGANConfig()  # today's default, which every row must have been measured with
     settings = dataclasses.asdict(recipe)
     other = [row["seed"] for row in rows if not same_recipe(row.get("settings"), recipe)]
     if other:
         raise ValueError(f"{json_path}: seeds {other} were measured with other settings than "
-                         "today's default recipe; move the file aside or give another --json.")
+                         f"{'this candidate' if changes else 'the default recipe'}; move the "
+                         "file aside or give another --json.")
     done = {row["seed"] for row in rows}
     for seed in seeds:
         if seed in done:
@@ -172,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="e.g. 1-10 or 1,3 (default 1-10)")
     parser.add_argument("--steps", type=int, default=DEFAULT_STEPS["infogan"],
                         help="optimizer steps per seed (default: the CLI's InfoGAN budget)")
-    parser.add_argument("--out", type=Path, default=ROOT / "runs" / "seeds",
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="checkpoints go to OUT/seed<k> (default runs/seeds)")
-    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "seeds.json",
+    parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
                         help="results, one object per seed (default docs/seeds.json)")
     parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
     parser.add_argument("--test-data", default="bundled", help="held-out digits (default bundled)")
@@ -189,6 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--directions", action="store_true",
                         help="train nothing: for each seed's run in --out, the code named slant "
                              "and the direction in the two codes' plane that slants most")
+    parser.add_argument("--set", dest="settings", type=setting, action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="a candidate recipe: the default with this setting changed (repeat "
+                             "for more; needs its own --out and --json)")
     parser.add_argument("--baseline", type=Path,
                         help="with --table: another recipe's seeds file, shown beside "
                              "(e.g. docs/seeds_before_slant.json)")
@@ -210,9 +222,14 @@ def main(argv: list[str] | None = None) -> int:
     command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def train_and_report() -> None:
+        changes = dict(args.settings)
+        if changes and (args.out.resolve() == DEFAULT_OUT or args.json.resolve() == DEFAULT_JSON):
+            raise ValueError("a candidate recipe (--set) needs its own --out and --json: "
+                             f"{DEFAULT_OUT.relative_to(ROOT)} and {DEFAULT_JSON.relative_to(ROOT)} "
+                             "hold the default recipe's seeds.")
         print(summary(run(parse_seeds(args.seeds), args.steps, args.out, args.json, args.data,
                           args.test_data, command, 2 if args.verbose else 0,
-                          args.judge_samples)))
+                          args.judge_samples, changes)))
 
     return run_tool(args, train_and_report)
 
