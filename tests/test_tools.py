@@ -170,15 +170,18 @@ def test_ablation_keeps_the_ladders_order_and_prints_its_table(tools, tmp_path, 
     monkeypatch.setattr(ablation, "train_gan", trained)
     monkeypatch.setattr(ablation, "train_q_alone", trained)
     monkeypatch.setattr(ablation, "measure", lambda folder, *args, judge, **kwargs: {
-        "q_matched_acc": 0.9 if judge else 0.8, "judge_generated_acc": 0.95 if judge else None})
+        "q_matched_acc": (0.96 if folder.name == "seed1" else 0.9) if judge else 0.8,
+        "judge_generated_acc": 0.95 if judge else None})
     document = ablation.run(["q_alone", "paper"], [1, 2], 2, tmp_path / "runs", json_path)
     assert list(document["recipes"]) == ["paper", "q_alone"]  # as the ladder, not as asked
     assert [r["recipe"] for r in document["rows"]] == ["q_alone", "q_alone", "paper", "paper"]
     capsys.readouterr()
     assert ablation.main(["--table", "--json", str(json_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[2] == "| paper | 2 | 0.900 (0.900-0.900) | 0.950 | 1.0 |"
-    assert lines[3].startswith("| Q alone") and lines[3].endswith("| 2 | 0.800 (0.800-0.800) | - | 1.0 |")
+    assert lines[0].startswith("| row | seeds | Q matched (median, min-max) | seeds below 0.95 |")
+    assert lines[2] == "| paper | 2 | 0.930 (0.900-0.960) | 1 of 2 | 0.950 | 1.0 |"
+    assert lines[3].startswith("| Q alone") and lines[3].endswith(
+        "| 2 | 0.800 (0.800-0.800) | 2 of 2 | - | 1.0 |")
     assert ablation.main(["--table", "--json", str(tmp_path / "none.json")]) == 2
     assert "no results in" in capsys.readouterr().err
     # a row no longer in the ladder keeps its settings, after the ladder's rows

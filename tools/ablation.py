@@ -22,7 +22,7 @@ from pathlib import Path
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
-from runs import (JUDGE_SAMPLES, ROOT, check_budget, machine, measure, median, now, parse_seeds,
+from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, machine, measure, median, now, parse_seeds,
                   read_json, run_tool, same_recipe, train_gan, train_q_alone, write_json)
 
 
@@ -128,17 +128,18 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
 
 
 def table(document: dict) -> str:
-    """A Markdown table of the medians over seeds, one line per row of the ladder."""
-    lines = ["| row | seeds | Q matched (median, min-max) | judge on G (median) "
-             "| minutes (median) |", "|---|---|---|---|---|"]
+    """A Markdown table of the medians over seeds and the failures, one line per ladder row."""
+    lines = [f"| row | seeds | Q matched (median, min-max) | seeds below {TARGET} "
+             "| judge on G (median) | minutes (median) |", "|---|---|---|---|---|---|"]
     for key, recipe in recipes().items():
         rows = [r for r in document["rows"] if r["recipe"] == key]
         if not rows:
             continue
         q = [r["q_matched_acc"] for r in rows]
         judge = median([r["judge_generated_acc"] for r in rows])
+        below = sum(value < TARGET for value in q)
         lines.append(f"| {recipe.name} | {len(rows)} | {median(q):.3f} ({min(q):.3f}-{max(q):.3f}) "
-                     f"| {'-' if judge is None else f'{judge:.3f}'} "
+                     f"| {below} of {len(rows)} | {'-' if judge is None else f'{judge:.3f}'} "
                      f"| {median([r['minutes'] for r in rows]):.1f} |")
     return "\n".join(lines)
 

@@ -15,6 +15,9 @@ the step as it is:
   pipeline's threads, not from the step (the same moves);
 - neighbours as targets: InfoGAN(neighbour_gradient=False), no backward pass through the
   neighbours' D/Q pass (a different recipe: its numbers are its own), alone and in bfloat16;
+- moved copies and neighbours as targets: the consistency term reversed as well (the digit's
+  own pass takes its gradient), so neither extra pass has a backward pass: the ceiling of
+  "targets", not a tested recipe;
 - XLA (`jit_compile=True`): reported as failing where an op has no XLA kernel.
 
 None of these is adopted: see docs/benchmarks.md ("What would make the recipe faster").
@@ -86,10 +89,24 @@ class OnePassInfoGAN(InfoGAN):
 
 
 class PipelineMovesInfoGAN(InfoGAN):
-    """The default recipe's step with the moves made by the input pipeline's threads (with_moves)."""
+    """The default recipe's step with the moves made by the input pipeline's threads (with_moves).
+
+    in_data=False: the step makes the moves as usual. moved_as_target: the moved copy's
+    categories are the consistency term's target and the digit's own pass takes the gradient
+    (the reverse of the recipe), so that neither extra pass needs a backward pass.
+    """
+
+    def __init__(self, in_data: bool = True, moved_as_target: bool = False, **options):
+        super().__init__(**options)
+        self.in_data, self.moved_as_target = in_data, moved_as_target
 
     def train_step(self, data):
-        real, moved, neighbours = data["images"], data["moved"], data["neighbours"]
+        real, neighbours = data["images"], data["neighbours"]
+        if self.in_data:
+            moved = data["moved"]
+        else:
+            moved = self.augment(real, training=True)
+            neighbours = self.augment(neighbours, training=True)
         batch = tf.shape(real)[0]
         codes, category, styles = self.sample_codes(batch)
         mean = self.batch_mean
@@ -102,9 +119,15 @@ class PipelineMovesInfoGAN(InfoGAN):
             cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
                                                  self.confidence_weight)
             _, augmented_logits, *_ = self.discriminator(moved, training=True)
-            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
-            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+            if self.moved_as_target:
+                target = tf.stop_gradient(tf.nn.softmax(augmented_logits))
+                consistency = tf.nn.softmax_cross_entropy_with_logits(target, real_cat_logits)
+            else:
+                target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
+                consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
             _, neighbour_logits, *_ = self.discriminator(neighbours, training=True)
+            if not self.neighbour_gradient:
+                neighbour_logits = tf.stop_gradient(neighbour_logits)
             agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
             neighbour = -tf.math.log(agreement + 1e-7)
             d_total = (mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
@@ -155,7 +178,10 @@ def main(argv: list[str] | None = None) -> None:
             ("one pass over the real digits", one_pass, batches),
             ("moves made by tf.data", PipelineMovesInfoGAN(), moved_batches),
             ("neighbours as targets", InfoGAN(neighbour_gradient=False), batches),
-            ("neighbours as targets + bfloat16", target_bf16, batches)):
+            ("neighbours as targets + bfloat16", target_bf16, batches),
+            ("moved copies and neighbours as targets",
+             PipelineMovesInfoGAN(in_data=False, moved_as_target=True, neighbour_gradient=False),
+             batches)):
         model.compile()
         steps[name], feeds[name] = tf.function(model.train_step), feed
     xla_model = InfoGAN()

@@ -31,6 +31,7 @@ from gan_utils.evaluation import align, category_accuracy, name_styles
 from gan_utils.judge import label_accuracy
 from gan_utils.models import InfoGAN
 
+TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 ROOT = Path(__file__).resolve().parents[1]  # the repository: default --out and --json live here
 JUDGE_SAMPLES = 10_000  # generate(digits=d) draws the judge reads, 1,000 of each digit
 
