@@ -47,17 +47,21 @@ def reference_step(model: InfoGAN, real: tf.Tensor) -> None:
     model.g_optimizer.apply(tape.gradient(g_loss, g_vars), g_vars)
 
 
-def step_flops(model: InfoGAN, batch: int, extra_d_batches: int = 0) -> float:
-    """FLOPs of one compiled step, from the forward costs that TensorFlow's profiler counts.
+def step_flops(model: InfoGAN, batch: int) -> float:
+    """FLOPs of one compiled step of model's recipe, from the forward costs TensorFlow's profiler counts.
 
-    extra_d_batches: more real batches D reads in the step (the default recipe reads two: the
-    augmented copies and the nearest neighbours), each forward and backward (x3).
+    Beyond the plain InfoGAN step, D reads a batch of moved copies for the consistency term
+    (forward and backward, x3) and one of neighbours for the neighbour term (x3, or x1, forward
+    only, with neighbour_gradient off).
     """
     g_fwd = _forward_flops(model.generator, (batch, model.generator.input_shape[1]))
     d_fwd = _forward_flops(model.discriminator, (2 * batch, 28, 28, 1))
+    extra_passes = 3 * bool(model.consistency_weight)
+    if model.neighbour_weight:
+        extra_passes += 3 if model.neighbour_gradient else 1
     # G: forward + backward (x3). D on real and fake: forward + weight and input gradients
     # for D's loss (x3), plus the input gradient of G's loss through D on the fake half only.
-    return 3 * g_fwd + 3 * d_fwd + 0.5 * d_fwd + 3 * d_fwd / 2 * extra_d_batches
+    return 3 * g_fwd + 3 * d_fwd + 0.5 * d_fwd + d_fwd / 2 * extra_passes
 
 
 def _forward_flops(net: keras.Model, shape: tuple) -> float:
@@ -124,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
         rates["gan_utils default recipe"].append(measure(recipe_step, recipe_batches, bs, args.steps))
         peaks.append(matmul_gflops())  # the same machine state as the steps around it
     flops = {"fit's step": step_flops(ours, args.batch_size),
-             "default recipe": step_flops(recipe, args.batch_size, extra_d_batches=2)}
+             "default recipe": step_flops(recipe, args.batch_size)}
     peak = args.peak_gflops or float(np.median(peaks))
     source = "given" if args.peak_gflops else "measured: 2048 x 2048 float32 matmul, median"
 
