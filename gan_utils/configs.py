@@ -33,6 +33,12 @@ def _rate(default: float | None = None):
                                             "below": 1.0, "optional": True})
 
 
+def _share(default: float):
+    """A share of something, in (0, 1]."""
+    return field(default=default, metadata={"kind": "number", "min": 0.0, "strict": True,
+                                            "below": None, "at_most": 1.0})
+
+
 def _switch(default: bool):
     """An on/off setting: True or False only (a string 'False' from a file would read as on)."""
     return field(default=default, metadata={"kind": "bool"})
@@ -76,6 +82,9 @@ class InfoGANConfig:
     # True: the neighbour term's gradient flows through both digits' D/Q passes; False: the
     # neighbour's categories are a target, as the consistency term's are (one backward pass fewer)
     neighbour_gradient: bool = _switch(True)
+    # the share of each (shuffled) batch the consistency and neighbour terms pair: the first
+    # digits get moved copies, the last ones neighbours (1: every digit gets both; 0.5: halves)
+    pair_share: float = _share(1.0)
     # Q's category head learns from G's fakes only after this many optimizer steps (0: from the
     # first, as in the paper); until then it learns from real digits alone and G follows it.
     category_warmup_steps: int = _whole(0, 0, 10**7)
@@ -136,9 +145,11 @@ def check(config) -> None:
             ok = ok and math.isfinite(value)
             ok = ok and (value > rule["min"] if rule["strict"] else value >= rule["min"])
             ok = ok and (rule["below"] is None or value < rule["below"])
+            ok = ok and (rule.get("at_most") is None or value <= rule["at_most"])
             if not ok:
                 bound = f"{'>' if rule['strict'] else '>='} {rule['min']}"
                 bound += f" and below {rule['below']}" if rule["below"] is not None else ""
+                bound += f" and at most {rule['at_most']}" if rule.get("at_most") else ""
                 raise ValueError(f"{f.name} must be a number {bound}, got {value!r}.")
 
 

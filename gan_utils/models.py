@@ -443,6 +443,30 @@ class InfoGAN(ConditionalGAN):
                     f"neighbours={LOOK_ALIKES}), or use InfoGAN(neighbour_weight=0).")
         return super().fit(x, *args, **kwargs)
 
+    def pair_terms(self, real, real_cat_logits, neighbours) -> tuple[tf.Tensor, tf.Tensor]:
+        """Per digit, the consistency loss (a moved copy) and the neighbour loss (a look-alike).
+
+        Zeros where a term is off. With pair_share < 1 only the first digits of the batch get
+        moved copies and the last ones neighbours, so each term reads fewer digits (the batch is
+        shuffled, so the mean is the same in expectation) and costs less.
+        """
+        batch = tf.shape(real)[0]
+        consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
+        pairs = batch
+        if self.pair_share < 1:
+            pairs = tf.maximum(1, tf.cast(tf.round(self.pair_share * tf.cast(batch, tf.float32)),
+                                          tf.int32))
+        if self.consistency_weight:  # same category for a digit and an augmented copy of it
+            first = slice(None) if self.pair_share == 1 else slice(None, pairs)
+            _, augmented_logits, *_ = self.discriminator(self.augment(real[first], training=True),
+                                                         training=True)
+            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits[first]))
+            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+        if self.neighbour_weight and neighbours is not None:  # nearest neighbours share a category
+            last = slice(None) if self.pair_share == 1 else slice(batch - pairs, None)
+            neighbour = self.neighbour_loss(real_cat_logits[last], neighbours[last])
+        return consistency, neighbour
+
     def neighbour_loss(self, real_cat_logits, neighbours) -> tf.Tensor:
         """Per digit, -log of the chance that Q puts it and its (moved) neighbour in one category.
 
@@ -479,16 +503,9 @@ class InfoGAN(ConditionalGAN):
                                   tf.float32)
                 d_info = info - waiting * self.category_weight * cat_ce  # info minus its category part
             d_total = mean(d_gan + d_info) + self.cluster_weight * self.replica_share(cluster)
-            consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
-            if self.consistency_weight:  # same category for a digit and an augmented copy of it
-                _, augmented_logits, *_ = self.discriminator(self.augment(real, training=True),
-                                                         training=True)
-                target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
-                consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
-                d_total += self.consistency_weight * mean(consistency)
-            if self.neighbour_weight and neighbours is not None:  # nearest neighbours share a category
-                neighbour = self.neighbour_loss(real_cat_logits, neighbours)
-                d_total += self.neighbour_weight * mean(neighbour)
+            consistency, neighbour = self.pair_terms(real, real_cat_logits, neighbours)
+            d_total += self.consistency_weight * mean(consistency)
+            d_total += self.neighbour_weight * mean(neighbour)
             g_total = mean(g_gan + info)
         self.apply_updates(tape, d_total, g_total)
         return self.update_metrics(

@@ -234,13 +234,9 @@ class QAlone(keras.Model):
             _, logits, *_ = q(real, training=True)
             cluster = losses.cluster_entropy_gap(logits, gan.marginal_weight, gan.confidence_weight)
             total = gan.cluster_weight * gan.replica_share(cluster)
-            if gan.consistency_weight:
-                _, moved, *_ = q(gan.augment(real, training=True), training=True)
-                target = tf.stop_gradient(tf.nn.softmax(logits))
-                consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved)
-                total += gan.consistency_weight * gan.batch_mean(consistency)
-            if gan.neighbour_weight and neighbours is not None:
-                total += gan.neighbour_weight * gan.batch_mean(gan.neighbour_loss(logits, neighbours))
+            consistency, neighbour = gan.pair_terms(real, logits, neighbours)
+            total += gan.consistency_weight * gan.batch_mean(consistency)
+            total += gan.neighbour_weight * gan.batch_mean(neighbour)
         variables = q.trainable_weights
         pairs = [(g, v) for g, v in zip(tape.gradient(total, variables), variables)
                  if g is not None]  # D's real/fake head and Q's style head play no part
