@@ -155,6 +155,8 @@ def test_interrupted_save_leaves_the_old_checkpoint_whole(tmp_path, monkeypatch,
     ({"noise_dim": 0}, "noise_dim must be an integer from 1 to 1024"),
     ({"category_weight": -1}, "category_weight must be a number >= 0"),
     ({"marginal_weight": -0.5}, "marginal_weight must be a number >= 0"),
+    ({"pair_share": 0.0}, r"pair_share must be a number > 0.0 and at most 1.0, got 0.0"),
+    ({"pair_share": 1.5}, r"pair_share must be a number > 0.0 and at most 1.0, got 1.5"),
 ])
 def test_bad_infogan_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -269,6 +271,32 @@ def test_bad_inputs_to_generate_recognize_and_fit(small):
     assert int(way_out.d_optimizer.iterations.numpy()) == 2  # 8 digits in batches of 4
     assert (model.data_neighbours, InfoGAN(neighbour_weight=0).data_neighbours) == (5, 0)
     assert ACGAN().data_neighbours == 0
+
+
+def test_pair_share_pairs_the_first_digits_with_moved_copies_and_the_last_with_neighbours(small):
+    """pair_share 0.3 of 10 digits: 3 moved copies of digits 0-2 and 3 neighbours of digits 7-9."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    real, neighbours = (tf.constant(rng.uniform(-1, 1, (10, 28, 28, 1)).astype("float32"))
+                        for _ in range(2))
+    model = small(pair_share=0.3, dropout=0.0)
+    model.augment = keras.layers.Identity()  # so a moved copy is the digit itself
+    _, logits, *_ = model.discriminator(real, training=False)
+    consistency, neighbour = model.pair_terms(real, logits, neighbours)
+    assert consistency.shape == neighbour.shape == (3,)
+    _, own, *_ = model.discriminator(real[:3], training=True)  # batch norm reads these 3, as the step's
+    expected = tf.nn.softmax_cross_entropy_with_logits(tf.nn.softmax(logits[:3]), own)
+    np.testing.assert_allclose(consistency.numpy(), expected.numpy(), rtol=1e-5)
+    _, theirs, *_ = model.discriminator(neighbours[7:], training=True)
+    expected = -np.log(gu.losses.category_agreement(logits[7:], theirs).numpy() + 1e-7)
+    np.testing.assert_allclose(neighbour.numpy(), expected, rtol=1e-5)
+    full = small(dropout=0.0)  # the default pairs every digit
+    full.augment = keras.layers.Identity()
+    assert [t.shape for t in full.pair_terms(real, logits, neighbours)] == [(10,), (10,)]
+    off = small(consistency_weight=0, neighbour_weight=0)
+    assert [float(tf.reduce_max(tf.abs(t))) for t in off.pair_terms(real, logits, neighbours)] \
+        == [0.0, 0.0]
 
 
 def test_neighbour_gradient_false_makes_the_neighbour_a_target(small):

@@ -265,9 +265,11 @@ def test_seeds_measures_a_candidate_recipe_apart_from_the_default(tools, tiny_da
     json_path = tmp_path / "candidate.json"
     run = dict(steps=2, out=tmp_path / "runs", json_path=json_path, data=tiny_data,
                test_data=tiny_data, judge_samples=100)
-    rows = tools.seeds.run([1], changes={"neighbour_gradient": False}, **run)
+    candidate = {"neighbour_gradient": False, "pair_share": 0.5}
+    rows = tools.seeds.run([1], changes=candidate, **run)
     assert rows[0]["settings"]["neighbour_gradient"] is False
-    assert gu.load(tmp_path / "runs" / "seed1").config == InfoGANConfig(neighbour_gradient=False)
+    assert rows[0]["settings"]["pair_share"] == 0.5 and rows[0]["steps"] == 2
+    assert gu.load(tmp_path / "runs" / "seed1").config == InfoGANConfig(**candidate)
     with pytest.raises(ValueError, match=r"seeds \[1\] were measured with other settings than "
                                          "the default recipe"):
         tools.seeds.run([2], **run)  # the default recipe is not appended to a candidate's file
