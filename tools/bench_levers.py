@@ -15,6 +15,8 @@ the step as it is:
   pipeline's threads, not from the step (the same moves);
 - neighbours as targets: InfoGAN(neighbour_gradient=False), no backward pass through the
   neighbours' D/Q pass (a different recipe: its numbers are its own), alone and in bfloat16;
+- half the batch paired: InfoGAN(pair_share=0.5), moved copies for half the digits and
+  neighbours for the other half (the same terms in expectation, from fewer digits per step);
 - moved copies and neighbours as targets: the consistency term reversed as well (the digit's
   own pass takes its gradient), so neither extra pass has a backward pass: the ceiling of
   "targets", not a tested recipe;
@@ -179,6 +181,7 @@ def main(argv: list[str] | None = None) -> None:
             ("moves made by tf.data", PipelineMovesInfoGAN(), moved_batches),
             ("neighbours as targets", InfoGAN(neighbour_gradient=False), batches),
             ("neighbours as targets + bfloat16", target_bf16, batches),
+            ("half the batch paired", InfoGAN(pair_share=0.5), batches),
             ("moved copies and neighbours as targets",
              PipelineMovesInfoGAN(in_data=False, moved_as_target=True, neighbour_gradient=False),
              batches)):
@@ -202,7 +205,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"batch 64, {args.repeats} alternating runs of {args.steps} steps, median real images/s:")
     for name, rate in rates.items():
         median = float(np.median(rate))
-        print(f"  {name:<32} {median:6.0f}   {median / base:.2f}x the recipe as it is")
+        print(f"  {name:<40} {median:6.0f}   {median / base:.2f}x the recipe as it is")
 
 
 if __name__ == "__main__":
