@@ -52,13 +52,14 @@ def step_flops(model: InfoGAN, batch: int) -> float:
 
     Beyond the plain InfoGAN step, D reads a batch of moved copies for the consistency term
     (forward and backward, x3) and one of neighbours for the neighbour term (x3, or x1, forward
-    only, with neighbour_gradient off).
+    only, with neighbour_gradient off); each of them pair_share of a batch.
     """
     g_fwd = _forward_flops(model.generator, (batch, model.generator.input_shape[1]))
     d_fwd = _forward_flops(model.discriminator, (2 * batch, 28, 28, 1))
     extra_passes = 3 * bool(model.consistency_weight)
     if model.neighbour_weight:
         extra_passes += 3 if model.neighbour_gradient else 1
+    extra_passes *= max(1, round(model.pair_share * batch)) / batch  # digits paired per batch
     # G: forward + backward (x3). D on real and fake: forward + weight and input gradients
     # for D's loss (x3), plus the input gradient of G's loss through D on the fake half only.
     return 3 * g_fwd + 3 * d_fwd + 0.5 * d_fwd + d_fwd / 2 * extra_passes

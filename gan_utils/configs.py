@@ -21,22 +21,17 @@ def _whole(default: int, low: int, high: int = MAX_CODE_SIZE):
     return field(default=default, metadata={"kind": "int", "min": low, "max": high})
 
 
-def _number(default: float, low: float = 0.0, above: bool = False, below: float | None = None):
-    """A finite real setting >= low (> low with above=True; < below when given)."""
-    return field(default=default,
-                 metadata={"kind": "number", "min": low, "strict": above, "below": below})
+def _number(default: float, low: float = 0.0, above: bool = False, below: float | None = None,
+            at_most: float | None = None):
+    """A finite real setting >= low (> low with above=True; < below, <= at_most when given)."""
+    return field(default=default, metadata={"kind": "number", "min": low, "strict": above,
+                                            "below": below, "at_most": at_most})
 
 
 def _rate(default: float | None = None):
     """A learning rate in (0, 1), or None: the model class's own (default_learning_rates)."""
     return field(default=default, metadata={"kind": "number", "min": 0.0, "strict": True,
                                             "below": 1.0, "optional": True})
-
-
-def _share(default: float):
-    """A share of something, in (0, 1]."""
-    return field(default=default, metadata={"kind": "number", "min": 0.0, "strict": True,
-                                            "below": None, "at_most": 1.0})
 
 
 def _switch(default: bool):
@@ -80,11 +75,12 @@ class InfoGANConfig:
     consistency_weight: float = _number(3.0)
     neighbour_weight: float = _number(1.0)
     # True: the neighbour term's gradient flows through both digits' D/Q passes; False: the
-    # neighbour's categories are a target, as the consistency term's are (one backward pass fewer)
+    # neighbour's categories are a fixed target and only the digit's own pass learns from the
+    # term (the neighbours' pass needs no backward pass)
     neighbour_gradient: bool = _switch(True)
     # the share of each (shuffled) batch the consistency and neighbour terms pair: the first
     # digits get moved copies, the last ones neighbours (1: every digit gets both; 0.5: halves)
-    pair_share: float = _share(1.0)
+    pair_share: float = _number(1.0, above=True, at_most=1.0)
     # Q's category head learns from G's fakes only after this many optimizer steps (0: from the
     # first, as in the paper); until then it learns from real digits alone and G follows it.
     category_warmup_steps: int = _whole(0, 0, 10**7)
@@ -149,7 +145,7 @@ def check(config) -> None:
             if not ok:
                 bound = f"{'>' if rule['strict'] else '>='} {rule['min']}"
                 bound += f" and below {rule['below']}" if rule["below"] is not None else ""
-                bound += f" and at most {rule['at_most']}" if rule.get("at_most") else ""
+                bound += f" and at most {rule['at_most']}" if rule.get("at_most") is not None else ""
                 raise ValueError(f"{f.name} must be a number {bound}, got {value!r}.")
 
 

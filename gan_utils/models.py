@@ -444,27 +444,29 @@ class InfoGAN(ConditionalGAN):
         return super().fit(x, *args, **kwargs)
 
     def pair_terms(self, real, real_cat_logits, neighbours) -> tuple[tf.Tensor, tf.Tensor]:
-        """Per digit, the consistency loss (a moved copy) and the neighbour loss (a look-alike).
+        """The consistency loss per moved digit and the neighbour loss per paired digit.
 
-        Zeros where a term is off. With pair_share < 1 only the first digits of the batch get
-        moved copies and the last ones neighbours, so each term reads fewer digits (the batch is
-        shuffled, so the mean is the same in expectation) and costs less.
+        With pair_share 1 both read the whole batch, shape (batch,). With pair_share < 1 the
+        consistency term reads the first k = round(pair_share * batch) digits and the neighbour
+        term the last k, shape (k,) each: fewer digits per step, the same terms in expectation
+        over shuffled batches, except that batch norm in those passes normalises over k digits.
+        A term that is switched off is zeros of shape (batch,).
         """
         batch = tf.shape(real)[0]
         consistency = neighbour = tf.zeros([batch])  # reported as 0 when switched off
-        pairs = batch
+        own, own_logits, near_logits = real, real_cat_logits, real_cat_logits
         if self.pair_share < 1:
-            pairs = tf.maximum(1, tf.cast(tf.round(self.pair_share * tf.cast(batch, tf.float32)),
-                                          tf.int32))
+            k = tf.maximum(1, tf.cast(tf.round(self.pair_share * tf.cast(batch, tf.float32)),
+                                      tf.int32))
+            own, own_logits, near_logits = real[:k], real_cat_logits[:k], real_cat_logits[batch - k:]
+            neighbours = None if neighbours is None else neighbours[batch - k:]
         if self.consistency_weight:  # same category for a digit and an augmented copy of it
-            first = slice(None) if self.pair_share == 1 else slice(None, pairs)
-            _, augmented_logits, *_ = self.discriminator(self.augment(real[first], training=True),
-                                                         training=True)
-            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits[first]))
-            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+            _, moved_logits, *_ = self.discriminator(self.augment(own, training=True),
+                                                     training=True)
+            target = tf.stop_gradient(tf.nn.softmax(own_logits))
+            consistency = tf.nn.softmax_cross_entropy_with_logits(target, moved_logits)
         if self.neighbour_weight and neighbours is not None:  # nearest neighbours share a category
-            last = slice(None) if self.pair_share == 1 else slice(batch - pairs, None)
-            neighbour = self.neighbour_loss(real_cat_logits[last], neighbours[last])
+            neighbour = self.neighbour_loss(near_logits, neighbours)
         return consistency, neighbour
 
     def neighbour_loss(self, real_cat_logits, neighbours) -> tf.Tensor:

@@ -93,6 +93,20 @@ def _small(model_class: type[keras.Model] = gu.InfoGAN, seed: int = 0, **options
     return model
 
 
+class _RollTwoPixels(keras.layers.Layer):
+    """A move with nothing random: every digit two pixels to the right (wrapping round)."""
+
+    def call(self, images, training=None):
+        return keras.ops.roll(images, 2, axis=2)
+
+
+@pytest.fixture
+def fixed_moves() -> keras.layers.Layer:
+    """A stand-in for InfoGAN.augment that moves each digit the same way every time, so that two
+    steps can be compared number for number and the consistency term still has a gradient."""
+    return _RollTwoPixels()
+
+
 @pytest.fixture(scope="session")
 def small() -> Callable[..., keras.Model]:
     """small(model_class=gu.InfoGAN, seed=0, **options): a compiled model with 8 noise values.

@@ -8,13 +8,15 @@ from gan_utils import bench
 
 def test_each_real_digit_term_adds_its_passes_of_d():
     """The consistency term adds D's forward and backward over a batch; the neighbour term too,
-    or the forward pass only when its neighbours are targets (neighbour_gradient=False)."""
+    or the forward pass only when its neighbours are targets (neighbour_gradient=False); each
+    over pair_share of the batch."""
     plain = bench.step_flops(gu.InfoGAN(noise_dim=8, consistency_weight=0, neighbour_weight=0), 8)
     d_forward_one_batch = bench._forward_flops(gu.InfoGAN(noise_dim=8).discriminator,
                                                (8, 28, 28, 1))
     assert plain > 0
     for options, passes in (({}, 2 * 3), ({"neighbour_gradient": False}, 3 + 1),
-                            ({"neighbour_weight": 0}, 3)):
+                            ({"neighbour_weight": 0}, 3), ({"consistency_weight": 0}, 3),
+                            ({"pair_share": 0.5}, 3), ({"pair_share": 0.25}, 1.5)):
         assert bench.step_flops(gu.InfoGAN(noise_dim=8, **options), 8) - plain == \
             pytest.approx(passes * d_forward_one_batch, rel=0.01), options
 
@@ -23,12 +25,12 @@ def test_matmul_rate_is_a_positive_gflops_figure():
     assert 0.1 < bench.matmul_gflops(n=256, runs=2) < 100_000
 
 
-def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits):
-    """tools/bench_levers.py's one-pass and pipeline-moves steps: the recipe's losses, given no moves.
+def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, fixed_moves):
+    """tools/bench_levers.py's one-pass and pipeline-moves steps: the recipe's numbers, given fixed moves.
 
-    With augmentation off and batch norm reading one batch, D's passes over the digits, their
-    copies and their neighbours are the same numbers in one call or three, so the information
-    loss (one G, one D pass over the same fakes) must agree to float precision.
+    With the same move every time and no batch norm or dropout, D's passes over the digits, their
+    copies and their neighbours are the same numbers in one call or three, so the losses and
+    D's update must agree to float precision.
     """
     import importlib.util
     from pathlib import Path
@@ -48,7 +50,7 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
                         lambda **options: levers.PipelineMovesInfoGAN(in_data=False, **options)):
         keras.utils.set_random_seed(0)
         model = model_class(noise_dim=8, use_bn=False, dropout=0.0)
-        model.augment = keras.layers.Identity()
+        model.augment = fixed_moves
         model.compile()
         keras.utils.set_random_seed(1)
         results.append({k: float(v) for k, v in model.train_step(batch).items()})
@@ -59,6 +61,13 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
         for one, other in zip(trained[0], trained[lever]):  # the same D loss, so the same update
             np.testing.assert_allclose(one, other, atol=1e-5)
     assert results[0]["neighbour_loss"] > 0.01  # the neighbours differ from the digits
+    with pytest.raises(ValueError, match="leave pair_share at 1"):
+        levers.PipelineMovesInfoGAN(noise_dim=8, pair_share=0.5)
+    paired = gu.make_dataset(digits[0][:16], batch_size=8, seed=0, neighbours=2)
+    moved = next(iter(levers.with_moves(paired, gu.InfoGAN(noise_dim=8).augment)))
+    assert sorted(moved) == ["images", "moved", "neighbours"]
+    assert all(t.shape == (8, 28, 28, 1) for t in moved.values())
+    assert float(tf.reduce_max(tf.abs(moved["moved"] - moved["images"]))) > 0.1  # really moved
     wrapped = levers.Float32Outputs(gu.InfoGAN(noise_dim=8).discriminator)
     outputs = wrapped(tf.constant(images[:2]))
     assert all(o.dtype == tf.float32 for o in outputs) and wrapped.trainable_weights

@@ -293,10 +293,46 @@ def test_pair_share_pairs_the_first_digits_with_moved_copies_and_the_last_with_n
     np.testing.assert_allclose(neighbour.numpy(), expected, rtol=1e-5)
     full = small(dropout=0.0)  # the default pairs every digit
     full.augment = keras.layers.Identity()
-    assert [t.shape for t in full.pair_terms(real, logits, neighbours)] == [(10,), (10,)]
+    _, logits, *_ = full.discriminator(real, training=False)
+    consistency, neighbour = full.pair_terms(real, logits, neighbours)
+    _, own, *_ = full.discriminator(real, training=True)
+    np.testing.assert_allclose(consistency.numpy(), tf.nn.softmax_cross_entropy_with_logits(
+        tf.nn.softmax(logits), own).numpy(), rtol=1e-5)
+    _, theirs, *_ = full.discriminator(neighbours, training=True)
+    np.testing.assert_allclose(neighbour.numpy(), -np.log(gu.losses.category_agreement(
+        logits, theirs).numpy() + 1e-7), rtol=1e-5)
     off = small(consistency_weight=0, neighbour_weight=0)
     assert [float(tf.reduce_max(tf.abs(t))) for t in off.pair_terms(real, logits, neighbours)] \
         == [0.0, 0.0]
+
+
+def test_notebook_02s_written_out_step_is_gu_infogans_step(digits, fixed_moves):
+    """Notebook 02 writes the default recipe's train_step out for the reader: with fixed moves
+    and nothing random in D, one step of it and one of gu.InfoGAN give the same metrics and D."""
+    import math
+    from pathlib import Path
+
+    import tensorflow as tf
+
+    cells = {c.get("id"): "".join(c["source"]) for c in json.loads(
+        (Path(__file__).parents[1] / "notebooks" / "02_infogan.ipynb").read_text())["cells"]}
+    namespace = {"gu": gu, "tf": tf, "keras": keras, "math": math}
+    exec(cells["a8c7776a"] + "\n" + cells["38defafe"], namespace)  # info_loss, then the class
+    images = gu.data.to_unit_range(digits[0][:16])
+    batch = {"images": tf.constant(images), "neighbours": tf.constant(images[::-1].copy())}
+    results, weights = [], []
+    for model_class in (gu.InfoGAN, namespace["InfoGAN"]):
+        keras.utils.set_random_seed(0)
+        model = model_class(noise_dim=8, use_bn=False, dropout=0.0)
+        model.augment = fixed_moves
+        model.compile()
+        keras.utils.set_random_seed(1)
+        results.append({k: float(v) for k, v in model.train_step(batch).items()})
+        weights.append(model.discriminator.get_weights() + model.generator.get_weights())
+    assert results[1] == pytest.approx(results[0], abs=1e-5)
+    assert results[0]["consistency_loss"] > 0 and results[0]["neighbour_loss"] > 0.01
+    for ours, written_out in zip(*weights):
+        np.testing.assert_allclose(written_out, ours, atol=1e-5)
 
 
 def test_neighbour_gradient_false_makes_the_neighbour_a_target(small):

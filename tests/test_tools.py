@@ -279,6 +279,9 @@ def test_seeds_measures_a_candidate_recipe_apart_from_the_default(tools, tiny_da
     assert tools.seeds.main(["--set", "style_weight=-1", "--out", str(tmp_path / "runs"),
                              "--json", str(json_path)]) == 2
     assert "style_weight must be a number >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # --set trains; with --table it would be silently ignored
+        tools.seeds.main(["--table", "--set", "pair_share=0.5"])
+    assert "--set trains a candidate recipe" in capsys.readouterr().err
 
 
 def test_seeds_summary_and_slant_naming(tools):

@@ -22,8 +22,9 @@ from pathlib import Path
 from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 
-from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, machine, measure, median, now, parse_seeds,
-                  read_json, run_tool, same_recipe, train_gan, train_q_alone, write_json)
+from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, machine, measure, median, now,
+                  parse_seeds, read_json, run_tool, same_recipe, train_gan, train_q_alone,
+                  write_json)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -100,6 +100,9 @@ class PipelineMovesInfoGAN(InfoGAN):
 
     def __init__(self, in_data: bool = True, moved_as_target: bool = False, **options):
         super().__init__(**options)
+        if self.pair_share != 1 or self.category_warmup_steps:
+            raise ValueError("PipelineMovesInfoGAN's step pairs every digit from the first step: "
+                             "leave pair_share at 1 and category_warmup_steps at 0.")
         self.in_data, self.moved_as_target = in_data, moved_as_target
 
     def train_step(self, data):

@@ -29,9 +29,8 @@ from gan_utils.evaluation import (best_style_direction, name_style_codes, split_
                                   strongest_trait)
 from gan_utils.models import InfoGAN
 
-from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, digits, measure, median, parse_seeds,
-                  read_json, run_tool, same_recipe, setting, train_gan,
-                  write_json)
+from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, digits, measure, median,
+                  parse_seeds, read_json, run_tool, same_recipe, setting, train_gan, write_json)
 
 DEFAULT_OUT, DEFAULT_JSON = ROOT / "runs" / "seeds", ROOT / "docs" / "seeds.json"
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
@@ -206,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-name", default="baseline",
                         help="what --baseline's column is called (e.g. 'before slanted moves')")
     args = parser.parse_args(argv)
+    if args.settings and (args.table or args.splits or args.directions):
+        parser.error("--set trains a candidate recipe; it does not go with --table, --splits "
+                     "or --directions (give the candidate's --out or --json instead).")
     if args.baseline and not (args.table and args.baseline.is_file()):
         parser.error(f"--baseline needs --table and an existing file, got {args.baseline}.")
     if args.splits:
