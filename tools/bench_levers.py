@@ -17,6 +17,8 @@ the step as it is:
   neighbours' D/Q pass (a different recipe: its numbers are its own), alone and in bfloat16;
 - half the batch paired: InfoGAN(pair_share=0.5), moved copies for half the digits and
   neighbours for the other half (the same terms in expectation, from fewer digits per step);
+- no dropout in D/Q: InfoGAN(dropout=0), what the random masks of D's four passes per step
+  cost (a different recipe: D/Q unregularised);
 - moved copies and neighbours as targets: the consistency term reversed as well (the digit's
   own pass takes its gradient), so neither extra pass has a backward pass: the ceiling of
   "targets", not a tested recipe;
@@ -185,6 +187,7 @@ def main(argv: list[str] | None = None) -> None:
             ("neighbours as targets", InfoGAN(neighbour_gradient=False), batches),
             ("neighbours as targets + bfloat16", target_bf16, batches),
             ("half the batch paired", InfoGAN(pair_share=0.5), batches),
+            ("no dropout in D/Q", InfoGAN(dropout=0.0), batches),
             ("moved copies and neighbours as targets",
              PipelineMovesInfoGAN(in_data=False, moved_as_target=True, neighbour_gradient=False),
              batches)):
