@@ -227,6 +227,7 @@ def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch)
     from gan_utils.cli import train
 
     path = Path(__file__).parents[1] / "tools" / "epoch_curve.py"
+    monkeypatch.syspath_prepend(str(path.parent))  # as `python tools/epoch_curve.py` has it
     spec = importlib.util.spec_from_file_location("epoch_curve", path)
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
