@@ -107,6 +107,30 @@ def fixed_moves() -> keras.layers.Layer:
     return _RollTwoPixels()
 
 
+@pytest.fixture
+def one_fixed_step(digits, fixed_moves) -> Callable[[type], tuple[dict, keras.Model]]:
+    """one_fixed_step(model_class): its metrics and the model after one seeded train_step.
+
+    The model has 8 noise values, no batch norm or dropout, and fixed_moves; the batch is 16
+    bundled digits with the same digits in reverse order as their neighbours. Two step
+    implementations of one recipe must then agree number for number.
+    """
+    import tensorflow as tf
+
+    images = gu.data.to_unit_range(digits[0][:16])
+    batch = {"images": tf.constant(images), "neighbours": tf.constant(images[::-1].copy())}
+
+    def step(model_class: type) -> tuple[dict, keras.Model]:
+        keras.utils.set_random_seed(0)
+        model = model_class(noise_dim=8, use_bn=False, dropout=0.0)
+        model.augment = fixed_moves
+        model.compile()
+        keras.utils.set_random_seed(1)
+        return {k: float(v) for k, v in model.train_step(batch).items()}, model
+
+    return step
+
+
 @pytest.fixture(scope="session")
 def small() -> Callable[..., keras.Model]:
     """small(model_class=gu.InfoGAN, seed=0, **options): a compiled model with 8 noise values.

@@ -25,7 +25,7 @@ def test_matmul_rate_is_a_positive_gflops_figure():
     assert 0.1 < bench.matmul_gflops(n=256, runs=2) < 100_000
 
 
-def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, fixed_moves):
+def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, one_fixed_step):
     """tools/bench_levers.py's one-pass and pipeline-moves steps: the recipe's numbers, given fixed moves.
 
     With the same move every time and no batch norm or dropout, D's passes over the digits, their
@@ -35,7 +35,6 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     import importlib.util
     from pathlib import Path
 
-    import keras
     import numpy as np
     import tensorflow as tf
 
@@ -43,24 +42,15 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     spec = importlib.util.spec_from_file_location("bench_levers", path)
     levers = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(levers)
-    images = gu.data.to_unit_range(digits[0][:16])
-    batch = {"images": tf.constant(images), "neighbours": tf.constant(images[::-1].copy())}
-    results, trained = [], []
-    for model_class in (gu.InfoGAN, levers.OnePassInfoGAN,
+    recipe, model = one_fixed_step(gu.InfoGAN)
+    for lever_class in (levers.OnePassInfoGAN,
                         lambda **options: levers.PipelineMovesInfoGAN(in_data=False, **options)):
-        keras.utils.set_random_seed(0)
-        model = model_class(noise_dim=8, use_bn=False, dropout=0.0)
-        model.augment = fixed_moves
-        model.compile()
-        keras.utils.set_random_seed(1)
-        results.append({k: float(v) for k, v in model.train_step(batch).items()})
-        trained.append(model.discriminator.get_weights())
-    for lever in (1, 2):
+        results, lever = one_fixed_step(lever_class)
         for key in ("d_loss", "info_loss", "mi_category", "consistency_loss", "neighbour_loss"):
-            assert results[lever][key] == pytest.approx(results[0][key], abs=1e-4), (lever, key)
-        for one, other in zip(trained[0], trained[lever]):  # the same D loss, so the same update
-            np.testing.assert_allclose(one, other, atol=1e-5)
-    assert results[0]["neighbour_loss"] > 0.01  # the neighbours differ from the digits
+            assert results[key] == pytest.approx(recipe[key], abs=1e-4), (lever_class, key)
+        for one, other in zip(model.discriminator.get_weights(), lever.discriminator.get_weights()):
+            np.testing.assert_allclose(one, other, atol=1e-5)  # the same D loss, the same update
+    assert recipe["neighbour_loss"] > 0.01  # the neighbours differ from the digits
     with pytest.raises(ValueError, match="leave pair_share at 1"):
         levers.PipelineMovesInfoGAN(noise_dim=8, pair_share=0.5)
     paired = gu.make_dataset(digits[0][:16], batch_size=8, seed=0, neighbours=2)
@@ -69,6 +59,6 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     assert all(t.shape == (8, 28, 28, 1) for t in moved.values())
     assert float(tf.reduce_max(tf.abs(moved["moved"] - moved["images"]))) > 0.1  # really moved
     wrapped = levers.Float32Outputs(gu.InfoGAN(noise_dim=8).discriminator)
-    outputs = wrapped(tf.constant(images[:2]))
+    outputs = wrapped(tf.constant(gu.data.to_unit_range(digits[0][:2])))
     assert all(o.dtype == tf.float32 for o in outputs) and wrapped.trainable_weights
     assert np.isfinite(outputs[0].numpy()).all()

@@ -57,27 +57,23 @@ class Float32Outputs:
         return getattr(self.net, name)
 
 
-class OnePassInfoGAN(InfoGAN):
-    """The default recipe's step with D reading real, augmented and neighbour digits in one call."""
+class _LeverInfoGAN(InfoGAN):
+    """The recipe's losses from D's outputs, shared by the levers' steps (which get them differently)."""
 
-    def train_step(self, data):
-        real, neighbours = data["images"], data["neighbours"]
-        batch = tf.shape(real)[0]
-        codes, category, styles = self.sample_codes(batch)
+    def recipe_step(self, tape, category, styles, real_logit, real_cat_logits, fake_logit,
+                    q_fake, consistency, neighbour_logits):
+        """Within tape: the recipe's D and G totals from D's outputs; then the updates and metrics.
+
+        consistency: the per-digit consistency loss, which the levers compute differently.
+        """
         mean = self.batch_mean
-        with tf.GradientTape(persistent=True) as tape:
-            fake = self.generator(codes, training=True)
-            moved = self.augment(tf.concat([real, neighbours], 0), training=True)
-            logit, cat_logits, *_ = self.discriminator(tf.concat([real, moved], 0), training=True)
-            real_logit, real_cat_logits = logit[:batch], cat_logits[:batch]
-            augmented_logits, neighbour_logits = cat_logits[batch:2 * batch], cat_logits[2 * batch:]
-            fake_logit, *q_fake = self.discriminator(fake, training=True)
-            info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
+        with tape:
+            info, cat_ce, _ = self.info_terms(category, styles, q_fake)
             d_gan = losses.discriminator_loss(real_logit, fake_logit)
             cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
                                                  self.confidence_weight)
-            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
-            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+            if not self.neighbour_gradient:
+                neighbour_logits = tf.stop_gradient(neighbour_logits)
             agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
             neighbour = -tf.math.log(agreement + 1e-7)
             d_total = (mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
@@ -92,7 +88,27 @@ class OnePassInfoGAN(InfoGAN):
             consistency_loss=tf.reduce_mean(consistency), neighbour_loss=tf.reduce_mean(neighbour))
 
 
-class PipelineMovesInfoGAN(InfoGAN):
+class OnePassInfoGAN(_LeverInfoGAN):
+    """The default recipe's step with D reading real, augmented and neighbour digits in one call."""
+
+    def train_step(self, data):
+        real, neighbours = data["images"], data["neighbours"]
+        batch = tf.shape(real)[0]
+        codes, category, styles = self.sample_codes(batch)
+        with tf.GradientTape(persistent=True) as tape:
+            fake = self.generator(codes, training=True)
+            moved = self.augment(tf.concat([real, neighbours], 0), training=True)
+            logit, cat_logits, *_ = self.discriminator(tf.concat([real, moved], 0), training=True)
+            real_logit, real_cat_logits = logit[:batch], cat_logits[:batch]
+            augmented_logits, neighbour_logits = cat_logits[batch:2 * batch], cat_logits[2 * batch:]
+            fake_logit, *q_fake = self.discriminator(fake, training=True)
+            target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
+            consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
+        return self.recipe_step(tape, category, styles, real_logit, real_cat_logits, fake_logit,
+                                q_fake, consistency, neighbour_logits)
+
+
+class PipelineMovesInfoGAN(_LeverInfoGAN):
     """The default recipe's step with the moves made by the input pipeline's threads (with_moves).
 
     in_data=False: the step makes the moves as usual. moved_as_target: the moved copy's
@@ -114,17 +130,11 @@ class PipelineMovesInfoGAN(InfoGAN):
         else:
             moved = self.augment(real, training=True)
             neighbours = self.augment(neighbours, training=True)
-        batch = tf.shape(real)[0]
-        codes, category, styles = self.sample_codes(batch)
-        mean = self.batch_mean
+        codes, category, styles = self.sample_codes(tf.shape(real)[0])
         with tf.GradientTape(persistent=True) as tape:
             fake = self.generator(codes, training=True)
             real_logit, real_cat_logits, *_ = self.discriminator(real, training=True)
             fake_logit, *q_fake = self.discriminator(fake, training=True)
-            info, cat_ce, style_nll = self.info_terms(category, styles, q_fake)
-            d_gan = losses.discriminator_loss(real_logit, fake_logit)
-            cluster = losses.cluster_entropy_gap(real_cat_logits, self.marginal_weight,
-                                                 self.confidence_weight)
             _, augmented_logits, *_ = self.discriminator(moved, training=True)
             if self.moved_as_target:
                 target = tf.stop_gradient(tf.nn.softmax(augmented_logits))
@@ -133,20 +143,8 @@ class PipelineMovesInfoGAN(InfoGAN):
                 target = tf.stop_gradient(tf.nn.softmax(real_cat_logits))
                 consistency = tf.nn.softmax_cross_entropy_with_logits(target, augmented_logits)
             _, neighbour_logits, *_ = self.discriminator(neighbours, training=True)
-            if not self.neighbour_gradient:
-                neighbour_logits = tf.stop_gradient(neighbour_logits)
-            agreement = losses.category_agreement(real_cat_logits, neighbour_logits)
-            neighbour = -tf.math.log(agreement + 1e-7)
-            d_total = (mean(d_gan + info) + self.cluster_weight * self.replica_share(cluster)
-                       + self.consistency_weight * mean(consistency)
-                       + self.neighbour_weight * mean(neighbour))
-            g_total = mean(losses.generator_loss(fake_logit) + info)
-        self.apply_updates(tape, d_total, g_total)
-        return self.update_metrics(
-            d_loss=tf.reduce_mean(d_gan), info_loss=tf.reduce_mean(info),
-            mi_category=math.log(self.num_categories) - tf.reduce_mean(cat_ce),
-            d_real_acc=_accuracy(real_logit > 0), d_fake_acc=_accuracy(fake_logit < 0),
-            consistency_loss=tf.reduce_mean(consistency), neighbour_loss=tf.reduce_mean(neighbour))
+        return self.recipe_step(tape, category, styles, real_logit, real_cat_logits, fake_logit,
+                                q_fake, consistency, neighbour_logits)
 
 
 def with_moves(dataset: tf.data.Dataset, augment: keras.Model) -> tf.data.Dataset:
