@@ -202,9 +202,9 @@ def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str
 class QAlone(keras.Model):
     """Q without G: InfoGAN's D/Q network trained on the real-digit terms only, no GAN loss.
 
-    The terms and weights are InfoGAN's own (the config's cluster term, and its consistency and
-    neighbour terms from InfoGAN.pair_terms, as its train_step has them) and so is the optimizer (InfoGAN.compile's D/Q
-    Adam); the real/fake and style heads get no gradient. The trained network is saved as an
+    The terms and weights are InfoGAN's own (the config's cluster term, and the consistency and
+    neighbour terms from InfoGAN.pair_terms, as its train_step has them) and so is the optimizer
+    (InfoGAN.compile's D/Q Adam); the real/fake and style heads get no gradient. The trained network is saved as an
     InfoGAN checkpoint whose generator is untrained.
     """
 
