@@ -393,3 +393,19 @@ def test_seeds_and_ablation_refuse_results_of_other_settings(tools, tmp_path):
         "rows": [{"recipe": "q_alone", "seed": 1, "steps": 2}], "sessions": []}))
     with pytest.raises(ValueError, match=r"rows \['q_alone'\] were measured with other settings"):
         tools.ablation.run(["q_alone"], [1, 2], 2, tmp_path / "runs", ablation_json)
+
+
+def test_the_readmes_tables_are_the_tools_tables_of_the_committed_files(tools):
+    """The README's seeds and ablation tables are what `--table` prints from docs/ today."""
+    root = TOOLS.parent
+    readme = (root / "README.md").read_text()
+    docs = root / "docs"
+    ablation = tools.ablation.table(tools.runs.read_json(docs / "ablation.json", {}))
+    assert ablation.count("\n") >= 7 and ablation in readme, \
+        "README's ablation table differs from `python tools/ablation.py --table`"
+    seeds = tools.seeds.table(tools.runs.read_json(docs / "seeds.json", []),
+                              tools.runs.read_json(docs / "seeds_before_slant.json", []),
+                              "before slanted moves")
+    rows = seeds.split("\n\n")[0]  # the table; the README words the summary lines itself
+    assert rows.count("\n") == 11 and rows in readme, \
+        "README's seeds table differs from `python tools/seeds.py --table --baseline ...`"
