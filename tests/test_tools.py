@@ -396,16 +396,19 @@ def test_seeds_and_ablation_refuse_results_of_other_settings(tools, tmp_path):
 
 
 def test_the_readmes_tables_are_the_tools_tables_of_the_committed_files(tools):
-    """The README's seeds and ablation tables are what `--table` prints from docs/ today."""
+    """The README's seeds and ablation tables are what `--table` prints from docs/, row for row."""
     root = TOOLS.parent
     readme = (root / "README.md").read_text()
-    docs = root / "docs"
-    ablation = tools.ablation.table(tools.runs.read_json(docs / "ablation.json", {}))
-    assert ablation.count("\n") >= 7 and ablation in readme, \
+
+    def stored(name):
+        return json.loads((root / "docs" / name).read_text())  # a missing file is an error here
+
+    ablation = tools.ablation.table(stored("ablation.json"))
+    assert ablation.count("\n") == 1 + len(tools.ablation.recipes())  # header, rule, every row
+    assert ablation + "\n\n" in readme, \
         "README's ablation table differs from `python tools/ablation.py --table`"
-    seeds = tools.seeds.table(tools.runs.read_json(docs / "seeds.json", []),
-                              tools.runs.read_json(docs / "seeds_before_slant.json", []),
+    seeds = tools.seeds.table(stored("seeds.json"), stored("seeds_before_slant.json"),
                               "before slanted moves")
     rows = seeds.split("\n\n")[0]  # the table; the README words the summary lines itself
-    assert rows.count("\n") == 11 and rows in readme, \
+    assert rows.count("\n") == 11 and rows + "\n\n" in readme, \
         "README's seeds table differs from `python tools/seeds.py --table --baseline ...`"
