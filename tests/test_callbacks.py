@@ -215,7 +215,7 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     assert "categories -> digits" in capsys.readouterr().out
     aligned = gu.load(tmp_path / "shipped")
     assert sorted(aligned.alignment.values()) == list(range(10))
-    assert len(aligned.style_names) == 2
+    assert len(aligned.style_names) == aligned.num_styles == 3  # the default's codes
     assert aligned.checkpoint_meta["training"] == {"seed": 0}  # kept through both rewrites
     assert weight_files(tmp_path / "shipped")["discriminator"].stat().st_size == half  # still half
 

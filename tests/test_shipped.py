@@ -31,7 +31,7 @@ DRAWS: dict[str, tuple[str, Callable]] = {
     "acgan": ("acgan", lambda model: model.generate(np.arange(10), seed=0)),
     "infogan": ("infogan", lambda model: model.generate(np.arange(10), seed=0)),
     "infogan_styles": ("infogan", lambda model: model.generate(
-        np.arange(10), styles=np.tile([[0.5, -0.5]], (10, 1)), seed=1)),
+        np.arange(10), styles=np.tile([[0.5, -0.5, 0.25]], (10, 1)), seed=1)),
 }
 
 

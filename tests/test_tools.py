@@ -104,14 +104,31 @@ def test_a_checkpoint_saved_before_the_rate_settings_loads_with_the_class_rates(
 def test_each_ablation_row_changes_only_what_it_names_and_ends_at_the_default(tools):
     rows = list(tools.ablation.recipes().values())
     assert [r.key for r in rows] == ["paper", "noise16", "dq_net", "lr", "balance_consistency",
-                                     "neighbours", "slant", "q_alone"]
+                                     "neighbours", "slant", "styles3", "q_alone"]
     assert rows[0].config == InfoGANConfig.paper()
     for before, after in zip(rows, rows[1:-1]):
         changed = {f.name for f in dataclasses.fields(InfoGANConfig)
                    if getattr(before.config, f.name) != getattr(after.config, f.name)}
         assert changed and changed <= set(after.changes), after.key
     assert rows[-2].config == InfoGANConfig() and rows[-1].config == InfoGANConfig()
-    assert [r.gan for r in rows] == [True] * 7 + [False]
+    assert [r.gan for r in rows] == [True] * 8 + [False]
+    assert rows[-3].config.num_styles == 2 and rows[-2].config.num_styles == 3  # the paper's 2
+
+
+def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tools, tmp_path, monkeypatch):
+    """A row whose settings are unchanged but whose label changed (the default moved on) is
+    relabelled in the file on the next run, so notebook 02's figure never shows a stale label."""
+    ablation, json_path = tools.ablation, tmp_path / "ablation.json"
+    trained = lambda config, out, seed, steps, *args: {"steps": steps, "seconds": 60.0}
+    monkeypatch.setattr(ablation, "train_gan", trained)
+    monkeypatch.setattr(ablation, "measure", lambda *args, judge, **kwargs: {
+        "q_matched_acc": 0.9, "judge_generated_acc": 0.95})
+    document = ablation.run(["slant"], [1], 2, tmp_path / "runs", json_path)
+    document["recipes"]["slant"]["name"] = document["rows"][0]["name"] = "old label = default"
+    json_path.write_text(json.dumps(document))
+    document = ablation.run(["paper"], [1], 2, tmp_path / "runs", json_path)
+    assert document["recipes"]["slant"]["name"] == "+ slanted moves"
+    assert [r["name"] for r in document["rows"]] == ["+ slanted moves", "paper"]
 
 
 def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
@@ -407,8 +424,8 @@ def test_the_readmes_tables_are_the_tools_tables_of_the_committed_files(tools):
     assert ablation.count("\n") == 1 + len(tools.ablation.recipes())  # header, rule, every row
     assert ablation + "\n\n" in readme, \
         "README's ablation table differs from `python tools/ablation.py --table`"
-    seeds = tools.seeds.table(stored("seeds.json"), stored("seeds_before_slant.json"),
-                              "before slanted moves")
+    seeds = tools.seeds.table(stored("seeds.json"), stored("seeds_two_codes.json"),
+                              "two style codes")
     rows = seeds.split("\n\n")[0]  # the table; the README words the summary lines itself
     assert rows.count("\n") == 11 and rows + "\n\n" in readme, \
         "README's seeds table differs from `python tools/seeds.py --table --baseline ...`"

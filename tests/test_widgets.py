@@ -70,7 +70,7 @@ def test_digit_selector_draws_the_selected_digit(infogan):
             wanted.append(int(name))
             drawn.append(shown_digit(view.image))
         same = infogan.generate(digits=[int(name)], noise=view.painter.noise(seed),
-                                styles=np.zeros((1, 2)))  # the sliders start at 0
+                                styles=np.zeros((1, infogan.num_styles)))  # sliders at 0
         np.testing.assert_allclose(gu.plots.to_uint8(same)[0].astype(int),  # what digits= draws,
                                    gu.plots.to_uint8(drawn[-1][None])[0], atol=2)  # up to rounding
     read = classify_digits(np.stack(drawn))
@@ -148,13 +148,15 @@ def test_snapshot_is_a_labelled_png_of_the_current_view(infogan):
     np.testing.assert_array_equal(left.images[0].get_array(), digit)
     np.testing.assert_array_equal(right.images[0].get_array(), sweep)
     names = widgets.style_names(infogan)
-    assert left.get_title().splitlines() == ["digit 7", f"{names[0]} +0.50", f"{names[1]} +0.00",
+    assert left.get_title().splitlines() == ["digit 7", f"{names[0]} +0.50",
+                                             *[f"{name} +0.00" for name in names[1:]],
                                              "noise seed 3"]
     assert [t.get_text() for t in right.get_yticklabels()] == [f"digit {d}" for d in range(10)]
     assert [t.get_text() for t in right.get_xticklabels()][0] == "-2"
     assert right.get_xlabel().startswith(f"{names[0]}, from -2 to 2 (trained on -1 to 1)")
     # the digit is what the model draws for 7 with these codes (up to rounding), and not blank
-    drawn = gu.plots.to_uint8(infogan.generate(digits=[7], noise=noise, styles=[[0.5, 0.0]]))[0]
+    codes = [[0.5] + [0.0] * (infogan.num_styles - 1)]  # the first slider at 0.5, the rest at 0
+    drawn = gu.plots.to_uint8(infogan.generate(digits=[7], noise=noise, styles=codes))[0]
     assert np.abs(drawn.astype(int) - digit).max() <= 2
     assert 0.05 < (digit > 127).mean() < 0.5  # ink on ~13% of an MNIST digit's pixels
     assert classify_digits(digit[None])[0] == 7
@@ -178,8 +180,9 @@ def test_bad_arguments_raise_clear_errors(infogan, acgan):
         widgets.explore("infogan")
     with pytest.raises(ValueError, match="has not been trained"):
         widgets.explore(gu.InfoGAN())
-    with pytest.raises(ValueError, match="sweep_style must be in 0..1"):
-        widgets.explore(infogan, sweep_style=2)
+    last = infogan.num_styles - 1
+    with pytest.raises(ValueError, match=f"sweep_style must be in 0..{last}, got {last + 1}"):
+        widgets.explore(infogan, sweep_style=last + 1)
     with pytest.raises(TypeError, match="InfoGAN"):
         widgets.compare(acgan, acgan)
     unaligned = gu.load_pretrained("infogan")

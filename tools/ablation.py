@@ -48,7 +48,8 @@ _LADDER = [
      {"cluster_weight": 1.0, "marginal_weight": 2.0, "confidence_weight": 0.0,
       "consistency_weight": 3.0}),
     ("neighbours", "+ neighbour term", {"neighbour_weight": 1.0}),
-    ("slant", "+ slanted moves = default", {"move_slant": 0.3}),
+    ("slant", "+ slanted moves", {"move_slant": 0.3}),
+    ("styles3", "+ third style code = default", {"num_styles": 3}),
 ]
 
 
@@ -93,6 +94,12 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
     if stale:
         raise ValueError(f"{json_path}: rows {stale} were measured with other settings than "
                          "today's; move the file aside or give another --json.")
+    for key, stored in document["recipes"].items():  # labels follow the ladder's (renamed rows)
+        if key in ladder:
+            stored["name"] = ladder[key].name
+    for row in document["rows"]:
+        if row["recipe"] in ladder:
+            row["name"] = ladder[row["recipe"]].name
     done = {(row["recipe"], row["seed"]) for row in document["rows"]}
     session = None
     for key in rows:
