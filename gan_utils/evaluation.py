@@ -185,7 +185,9 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
     property (slant, width, thickness) Spearman's rho between code and property is measured
     within each category and its median over categories taken; the code is named after the
     property with the largest |median rho| when that is >= threshold and at least `share` of
-    the categories (categories_needed) have a rho of the median's sign.
+    the categories (categories_needed) have a rho of the median's sign. A name goes to one code
+    only: where several pass for the same property, the one with the largest |median rho| takes
+    it (the first on a tie) and the others keep their numbers, so no two sliders share a name.
     """
     needed = categories_needed(model.num_categories, share)
     codes = []
@@ -197,6 +199,10 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
         named = abs(median[best]) >= threshold and agreeing >= needed
         codes.append(StyleCode(index, best if named else f"style {index + 1}", best,
                                median[best], median, per_category[best], agreeing))
+    for code in codes:
+        rivals = [other for other in codes if other.name == code.name == code.property]
+        if rivals and max(rivals, key=lambda other: abs(other.rho)) is not code:
+            code.name = f"style {code.index + 1}"  # another code moves this property more
     return codes
 
 

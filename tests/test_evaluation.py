@@ -116,6 +116,27 @@ def test_style_naming_finds_slant_and_an_idle_code():
     assert second.name == "style 2" and abs(second.rho) < 0.8
 
 
+class TwoShearStub:
+    """Three codes over three categories: codes 1 and 2 both shear the bar, code 2 twice as much;
+    code 3 does nothing."""
+
+    num_categories, num_styles, noise_dim = 3, 3, 4
+
+    def generate(self, labels, styles, noise):
+        shears = 0.15 * styles[:, 0] + 0.3 * styles[:, 1] + 0.01 * noise[:, 0]
+        return np.stack([sheared_bar(float(s)) for s in shears])
+
+
+def test_a_name_goes_to_one_code_the_one_that_moves_it_most():
+    """Two codes that both pass the bar for slant were both named "slant" (two sliders with one
+    name in the explorer); the stronger keeps it, the other its number, its rho still reported."""
+    weaker, stronger, idle = gu.evaluation.name_style_codes(TwoShearStub(), draws=5)
+    assert weaker.property == stronger.property == "slant"
+    assert weaker.rho >= 0.8 and weaker.categories_agreeing == 3  # it passes the bar alone ...
+    assert stronger.rho > weaker.rho  # ... but code 2 moves slant more
+    assert [c.name for c in (weaker, stronger, idle)] == ["style 1", "slant", "style 3"]
+
+
 class CategoryShearStub:
     """Ten categories of bars, each leaning base[c]; style 1 shears them by gain[c] * 0.3 per
     unit of code, style 2 does nothing. moves_beyond: shear only where |code| > 1, outside the

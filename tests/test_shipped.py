@@ -12,9 +12,10 @@ same checkpoint in gan_utils/pretrained/acgan, with a worktree of that commit:
     ...                        in DRAWS.items()})
     git worktree remove --force /tmp/ref
 
-The InfoGAN draws were re-made when its checkpoint was retrained with slanted moves (the code
-at 25f21a4 cannot read that recipe): the same lines, with today's code, replacing only the
-"infogan" and "infogan_styles" entries.
+The InfoGAN draws were re-made when its checkpoint was retrained with slanted moves, and again
+when it became seed 1 of the three-style-code default (2026-12-02; the code at 25f21a4 cannot
+read either recipe): the same lines, with today's code, replacing only the "infogan" and
+"infogan_styles" entries.
 """
 
 from collections.abc import Callable
