@@ -62,8 +62,8 @@ class InfoGANConfig:
 
     noise_dim: int = _whole(16, 1)
     num_categories: int = _whole(10, 2)
-    # three continuous style codes, not the paper's two: with two, slant was named on 7 of 10
-    # seeds (the codes often took width and thickness instead); docs/recipe.md
+    # three continuous style codes, not the paper's two: a code is named slant on 8 of 10 seeds
+    # with three, 7 of 10 with two (docs/recipe.md, "Three style codes")
     num_styles: int = _whole(3, 1)
     style_range: float = _number(1.0, above=True)
     category_weight: float = _number(1.0)

@@ -288,7 +288,7 @@ def test_a_style_slider_refuses_nan():
 def test_saving_a_loaded_model_again_keeps_its_training_record(tmp_path):
     small_infogan().save(tmp_path / "ckpt", training={"mode": "full", "seed": 5})
     model = load(tmp_path / "ckpt")
-    model.set_style_names(["slant", "width"])  # what notebook 03 does before saving it back
+    model.set_style_names(["slant", "width", "style 3"])  # as notebook 03 does before saving
     model.save(tmp_path / "ckpt")
     assert load(tmp_path / "ckpt").checkpoint_meta["training"] == {"mode": "full", "seed": 5}
 

@@ -17,8 +17,8 @@ from gan_utils.plots import sample_grid
 
 def test_sample_grid_shapes_rows_by_columns(small):
     assert sample_grid(small(), n_cols=7).shape == (10 * 30 + 2, 7 * 30 + 2)
-    with pytest.raises(ValueError, match="style_index must be in 0..1"):
-        sample_grid(small(), style_index=2)
+    with pytest.raises(ValueError, match="style_index must be in 0..2"):
+        sample_grid(small(), style_index=3)  # three style codes: 0, 1 and 2
     acgan_grid = sample_grid(small(gu.ACGAN), n_cols=4)
     assert acgan_grid.shape == (302, 122) and acgan_grid.dtype == np.uint8
 
@@ -187,7 +187,7 @@ def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypa
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert report["model"] == "InfoGAN" and report["n_test"] == 100
     assert 0.0 <= report["category_accuracy"] <= 1.0 and len(report["mapping"]) == 10
-    assert [c["index"] for c in report["style_codes"]] == [0, 1]
+    assert [c["index"] for c in report["style_codes"]] == [0, 1, 2]  # one per style code
     assert report["fid"] > 0 and "fid_floor" in report and 0 <= report["methods_agree"] <= 10
     # the folder has test digits only: the floor compares two halves of them, not other digits
     assert report["fid_floor_source"] == "two halves of the test digits" and report["fid_floor"] > 0

@@ -37,7 +37,7 @@ def test_generate_and_recognize_shapes(small):
     assert images.shape == (3, 28, 28, 1) and images.dtype == np.float32
     assert images.min() >= -1 and images.max() <= 1
     probs, styles = model.recognize(images)
-    assert probs.shape == (3, 5) and styles.shape == (3, 2)
+    assert probs.shape == (3, 5) and styles.shape == (3, model.num_styles) == (3, 3)
     np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-5)
     np.testing.assert_array_equal(model.generate([1, 1], seed=7), model.generate([1, 1], seed=7))
     assert not np.array_equal(model.generate([1, 1], seed=7), model.generate([1, 1], seed=8))
@@ -46,9 +46,9 @@ def test_generate_and_recognize_shapes(small):
 def test_styles_and_noise_steer_generation(small):
     model = small()
     noise = np.zeros((2, 8))
-    a = model.generate([3, 3], styles=[[-1, 0], [1, 0]], noise=noise)
+    a = model.generate([3, 3], styles=[[-1, 0, 0], [1, 0, 0]], noise=noise)
     assert not np.allclose(a[0], a[1])  # only the style differs
-    b = model.generate([3, 3], styles=[[1, 0], [1, 0]], noise=noise)
+    b = model.generate([3, 3], styles=[[1, 0, 0], [1, 0, 0]], noise=noise)
     np.testing.assert_allclose(b[0], b[1], atol=1e-6)  # same codes, same image
 
 
@@ -252,8 +252,8 @@ def test_bad_inputs_to_generate_recognize_and_fit(small):
     model = small()
     with pytest.raises(ValueError, match="labels must be in 0..9"):
         model.generate([10])
-    with pytest.raises(ValueError, match=r"styles must have shape \(2, 2\)"):
-        model.generate([1, 2], styles=[[0, 0, 0], [0, 0, 0]])
+    with pytest.raises(ValueError, match=r"styles must have shape \(2, 3\)"):
+        model.generate([1, 2], styles=[[0, 0], [0, 0]])  # the paper's two codes, not ours
     with pytest.raises(ValueError, match=r"expected images \(n, 28, 28"):
         model.recognize(np.zeros((2, 32, 32, 1), np.float32))
     with pytest.raises(ValueError, match="scaled to \\[-1, 1\\]"):
@@ -477,9 +477,9 @@ def test_half_precision_checkpoint_is_half_the_size_and_draws_the_same(tmp_path,
 
 def test_style_names_survive_save_and_are_checked(tmp_path, small):
     model = small()
-    model.set_style_names(["slant", "width"])
+    model.set_style_names(["slant", "width", "style 3"])
     model.save(tmp_path / "named")
-    assert load(tmp_path / "named").style_names == ["slant", "width"]
+    assert load(tmp_path / "named").style_names == ["slant", "width", "style 3"]
     with pytest.raises(ValueError, match="one non-empty string per style code"):
         model.set_style_names(["slant"])
 
@@ -559,7 +559,7 @@ def test_learned_style_std_trains_its_own_head_and_survives_save(tmp_path, digit
                             again.discriminator.get_layer("q_style_log_std").get_weights()):
         np.testing.assert_array_equal(ours, theirs)
     probs, styles = again.recognize(gu.data.to_unit_range(digits[0][:4]))
-    assert probs.shape == (4, 10) and styles.shape == (4, 2)  # the extra output stays inside Q
+    assert probs.shape == (4, 10) and styles.shape == (4, 3)  # the extra output stays inside Q
     assert len(small().discriminator.outputs) == 3  # without it: D's logit, category, style mean
 
 

@@ -117,7 +117,8 @@ def test_each_ablation_row_changes_only_what_it_names_and_ends_at_the_default(to
 
 def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tools, tmp_path, monkeypatch):
     """A row whose settings are unchanged but whose label changed (the default moved on) is
-    relabelled in the file on the next run, so notebook 02's figure never shows a stale label."""
+    relabelled in the file by the next run, even one that adds no row, so notebook 02's figure
+    never shows a stale label."""
     ablation, json_path = tools.ablation, tmp_path / "ablation.json"
     trained = lambda config, out, seed, steps, *args: {"steps": steps, "seconds": 60.0}
     monkeypatch.setattr(ablation, "train_gan", trained)
@@ -126,8 +127,10 @@ def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tools, tmp_path
     document = ablation.run(["slant"], [1], 2, tmp_path / "runs", json_path)
     document["recipes"]["slant"]["name"] = document["rows"][0]["name"] = "old label = default"
     json_path.write_text(json.dumps(document))
+    ablation.run(["slant"], [1], 2, tmp_path / "runs", json_path)  # adds no row ...
+    stored = json.loads(json_path.read_text())  # ... but the file is relabelled
+    assert stored["recipes"]["slant"]["name"] == stored["rows"][0]["name"] == "+ slanted moves"
     document = ablation.run(["paper"], [1], 2, tmp_path / "runs", json_path)
-    assert document["recipes"]["slant"]["name"] == "+ slanted moves"
     assert [r["name"] for r in document["rows"]] == ["+ slanted moves", "paper"]
 
 
@@ -252,7 +255,7 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert json.loads(json_path.read_text()) == rows
     assert [set(r) for r in rows] == [set(tools.seeds.KEYS)] and rows[0]["seed"] == 1
     assert rows[0]["steps"] == 2 and 0.1 <= rows[0]["q_matched_acc"] <= 1
-    assert rows[0]["slant_code"] in (None, 0, 1)
+    assert rows[0]["slant_code"] in (None, *range(InfoGANConfig().num_styles))
     assert gu.load(tmp_path / "runs" / "seed1").config == InfoGANConfig()  # the default recipe
     before = json_path.read_bytes()
     monkeypatch.setattr(gan_utils.cli, "train", _fail)
@@ -260,10 +263,10 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert json_path.read_bytes() == before
     assert "1 seeds (1), 2 steps" in tools.seeds.summary(rows)
     # the ablation's default row is the same run: measured from the seeds' checkpoint, not retrained
-    document = tools.ablation.run(["slant"], [1], 2, tmp_path / "ablation",
+    document = tools.ablation.run(["styles3"], [1], 2, tmp_path / "ablation",
                                   tmp_path / "ablation.json", tiny_data, tiny_data,
                                   judge_samples=100, default_runs=tmp_path / "runs")
-    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("slant", 1)]
+    assert [(r["recipe"], r["seed"]) for r in document["rows"]] == [("styles3", 1)]
     assert document["rows"][0]["q_matched_acc"] == rows[0]["q_matched_acc"]
     assert not (tmp_path / "ablation").exists()
     # --splits reads each seed's run: one line per seed, what it splits or that it splits nothing
@@ -272,7 +275,7 @@ def test_seeds_writes_one_object_per_seed_and_skips_seeds_already_there(
     assert tools.seeds.main(["--splits", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
     # --directions: the slant code, and the mix of the two codes that slants most
     report = tools.seeds.directions([1], tmp_path / "runs")
-    assert report.startswith("seed 1: ") and "the codes' plane slants most at " in report
+    assert report.startswith("seed 1: ") and "the plane of codes 1 and 2 slants most at " in report
     assert tools.seeds.main(["--directions", "--seeds", "2", "--out", str(tmp_path / "runs")]) == 2
 
 

@@ -94,12 +94,16 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
     if stale:
         raise ValueError(f"{json_path}: rows {stale} were measured with other settings than "
                          "today's; move the file aside or give another --json.")
+    labelled = [*document["recipes"].values(), *document["rows"]]
+    before = [entry.get("name") for entry in labelled]
     for key, stored in document["recipes"].items():  # labels follow the ladder's (renamed rows)
         if key in ladder:
             stored["name"] = ladder[key].name
     for row in document["rows"]:
         if row["recipe"] in ladder:
             row["name"] = ladder[row["recipe"]].name
+    if json_path.is_file() and before != [entry.get("name") for entry in labelled]:
+        write_json(json_path, document)  # relabelled, even if this run adds no row
     done = {(row["recipe"], row["seed"]) for row in document["rows"]}
     session = None
     for key in rows:

@@ -152,7 +152,7 @@ def directions(seeds: list[int], out: Path) -> str:
     """Train nothing: for each seed's run in out, the code named slant and the best mix of codes.
 
     One line per seed: the slant code and its rho (or "no code named slant"), and the direction in
-    the plane of the two style codes that moves slant most (gan_utils.evaluation
+    the plane of style codes 1 and 2 (the others at 0) that moves slant most (gan_utils.evaluation
     .best_style_direction), so a slant shared between the codes shows apart from one that is
     in neither.
     """
@@ -160,7 +160,8 @@ def directions(seeds: list[int], out: Path) -> str:
         code, rho = slant(name_style_codes(model))
         angle, best = best_style_direction(model)
         named = "no code named slant" if code is None else f"style {code + 1} named slant ({rho:+.2f})"
-        return f"{named}; the codes' plane slants most at {angle:.0f} degrees (rho {best:+.2f})"
+        return (f"{named}; the plane of codes 1 and 2 slants most at {angle:.0f} degrees "
+                f"(rho {best:+.2f})")
 
     return _each_run(seeds, out, describe)
 
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
                              "two categories, and by which trait")
     parser.add_argument("--directions", action="store_true",
                         help="train nothing: for each seed's run in --out, the code named slant "
-                             "and the direction in the two codes' plane that slants most")
+                             "and the direction in the plane of codes 1 and 2 that slants most")
     parser.add_argument("--set", dest="settings", type=setting, action="append", default=[],
                         metavar="NAME=VALUE",
                         help="a candidate recipe: the default with this setting changed (repeat "
