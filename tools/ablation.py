@@ -94,15 +94,7 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
     if stale:
         raise ValueError(f"{json_path}: rows {stale} were measured with other settings than "
                          "today's; move the file aside or give another --json.")
-    labelled = [*document["recipes"].values(), *document["rows"]]
-    before = [entry.get("name") for entry in labelled]
-    for key, stored in document["recipes"].items():  # labels follow the ladder's (renamed rows)
-        if key in ladder:
-            stored["name"] = ladder[key].name
-    for row in document["rows"]:
-        if row["recipe"] in ladder:
-            row["name"] = ladder[row["recipe"]].name
-    if json_path.is_file() and before != [entry.get("name") for entry in labelled]:
+    if _relabel(document, ladder) and json_path.is_file():
         write_json(json_path, document)  # relabelled, even if this run adds no row
     done = {(row["recipe"], row["seed"]) for row in document["rows"]}
     session = None
@@ -137,6 +129,17 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
                   f"{'-' if judge is None else f'{judge:.3f}'}, {row['minutes']:.1f} min "
                   f"-> {json_path}", flush=True)
     return document
+
+
+def _relabel(document: dict, ladder: dict[str, Recipe]) -> bool:
+    """Give every stored recipe and row of a ladder row the ladder's label; whether any changed."""
+    entries = [(stored, key) for key, stored in document["recipes"].items()] + \
+              [(row, row["recipe"]) for row in document["rows"]]
+    changed = False
+    for entry, key in entries:
+        if key in ladder and entry.get("name") != ladder[key].name:
+            entry["name"], changed = ladder[key].name, True
+    return changed
 
 
 def table(document: dict) -> str:
