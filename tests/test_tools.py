@@ -134,6 +134,43 @@ def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tools, tmp_path
     assert [r["name"] for r in document["rows"]] == ["+ slanted moves", "paper"]
 
 
+def test_ablation_copies_a_run_that_tools_seeds_already_measured_instead_of_training_it(
+        tools, tmp_path, monkeypatch):
+    """The slant and default rows are the recipes tools/seeds.py trains: a seed already in its
+    results (same recipe, seed and budget, bundled digits) is copied with where it came from."""
+    ablation, json_path = tools.ablation, tmp_path / "ablation.json"
+    ladder = ablation.recipes()
+    seeds_file, two_codes_file = tmp_path / "seeds.json", tmp_path / "two.json"
+    for path, key, q in ((seeds_file, "styles3", 0.97), (two_codes_file, "slant", 0.96)):
+        path.write_text(json.dumps([{"seed": 4, "steps": 2, "minutes": 11.3, "q_matched_acc": q,
+                                     "judge_generated_acc": 0.99, "slant_code": None,
+                                     "slant_rho": None,
+                                     "settings": dataclasses.asdict(ladder[key].config)}]))
+    monkeypatch.setattr(ablation, "train_gan", _fail)
+    monkeypatch.setattr(ablation, "measure", _fail)
+    files = (seeds_file, two_codes_file)
+    document = ablation.run(["slant", "styles3"], [4], 2, tmp_path / "runs", json_path,
+                            seed_files=files)
+    assert [(r["recipe"], r["q_matched_acc"], r["minutes"], r["from"]) for r in document["rows"]] \
+        == [("slant", 0.96, 11.3, str(two_codes_file)), ("styles3", 0.97, 11.3, str(seeds_file))]
+    assert json.loads(json_path.read_text()) == document and document["sessions"][0]["added"] == 2
+    assert not (tmp_path / "runs").exists()
+    # another seed, another budget or other digits are trained, not copied
+    trained = []
+    monkeypatch.setattr(ablation, "train_gan", lambda config, out, seed, steps, *args: (
+        trained.append((seed, steps)) or {"steps": steps, "seconds": 60.0}))
+    monkeypatch.setattr(ablation, "measure", lambda *args, judge, **kwargs: {
+        "q_matched_acc": 0.5, "judge_generated_acc": 0.5})
+    ablation.run(["styles3"], [5], 2, tmp_path / "runs", json_path, seed_files=files)
+    ablation.run(["styles3"], [4], 3, tmp_path / "runs", tmp_path / "other.json", seed_files=files)
+    ablation.run(["styles3"], [4], 2, tmp_path / "runs", tmp_path / "mnist.json", data="mnist",
+                 seed_files=files)
+    assert trained == [(5, 2), (4, 3), (4, 2)]
+    with pytest.raises(ValueError, match="not a tools/seeds.py results file"):
+        ablation.run(["styles3"], [6], 2, tmp_path / "runs", tmp_path / "x.json",
+                     seed_files=(json_path,))
+
+
 def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
         tools, tiny_data, tmp_path, monkeypatch, capsys):
     ablation, json_path, out = tools.ablation, tmp_path / "ablation.json", tmp_path / "runs"

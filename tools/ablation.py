@@ -8,7 +8,9 @@ Each row adds one change to the row above (docs/ablation.md says what each is); 
 the last row's D/Q network trained on its real-digit terms only, with no generator. Every
 (row, seed) is trained on the bundled digits, saved in --out/<row>/seed<k>, measured on the
 10,000 held-out test digits and appended to --json at once; a re-run skips the pairs already
-there, so a killed run is resumed by running the same command again.
+there, so a killed run is resumed by running the same command again. A (row, seed) that
+tools/seeds.py already trained and measured (its --json holds that seed, recipe and budget, on
+the bundled digits) is copied from there, not trained again: the same run, the same numbers.
 """
 
 from __future__ import annotations
@@ -69,11 +71,13 @@ def recipes() -> dict[str, Recipe]:
 def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Path,
         data: str = "bundled", test_data: str = "bundled", command: str = "",
         verbose: int = 0, judge_samples: int = JUDGE_SAMPLES,
-        default_runs: Path | None = None) -> dict:
+        default_runs: Path | None = None, seed_files: tuple[Path, ...] = ()) -> dict:
     """Train and measure every (row, seed) not yet in json_path, appending each row at once.
 
     The last GAN row is the default recipe, which tools/seeds.py also trains: with
     default_runs (its --out), that row's checkpoints are shared, so no seed is trained twice.
+    seed_files: tools/seeds.py results; a row whose recipe, seed and budget one of them holds
+    (on the bundled digits, seeds.py's default) takes its numbers from there instead.
     """
     ladder = recipes()
     unknown = [r for r in rows if r not in ladder]
@@ -103,6 +107,15 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
         for seed in seeds:
             if (key, seed) in done:
                 continue
+            measured = _measured_by_seeds(seed_files, recipe, seed, steps, data, test_data)
+            if measured is not None:
+                source, stored = measured
+                row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": stored["steps"],
+                       "minutes": stored["minutes"], "q_matched_acc": stored["q_matched_acc"],
+                       "judge_generated_acc": stored["judge_generated_acc"], "from": source}
+                session = _add_row(document, row, recipe, ladder, session, command, json_path)
+                print(f"{recipe.name}, seed {seed}: from {source}", flush=True)
+                continue
             folder = out / key / f"seed{seed}"
             if default_runs is not None and recipe.gan and recipe.config == InfoGANConfig():
                 folder = default_runs / f"seed{seed}"  # the same run as tools/seeds.py's
@@ -112,23 +125,47 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
                              judge_samples=judge_samples)
             row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": record["steps"],
                    "minutes": round(record["seconds"] / 60, 2), **scores}
-            if session is None:  # this invocation adds rows: say who, when and where
-                session = {"command": command, "date": now(), "machine": machine(), "added": 0}
-                document["sessions"].append(session)
-                document.update(command=command, date=session["date"], machine=session["machine"])
-            session["added"] += 1
-            document["recipes"][key] = {"name": recipe.name, "changes": recipe.changes,
-                                        "config": dataclasses.asdict(recipe.config)}
-            stored = document["recipes"]  # in the ladder's order, for plots; keys it lacks last
-            document["recipes"] = {**{k: stored[k] for k in ladder if k in stored},
-                                   **{k: v for k, v in stored.items() if k not in ladder}}
-            document["rows"].append(row)
-            write_json(json_path, document)
+            session = _add_row(document, row, recipe, ladder, session, command, json_path)
             judge = scores["judge_generated_acc"]
             print(f"{recipe.name}, seed {seed}: Q {scores['q_matched_acc']:.3f}, judge "
                   f"{'-' if judge is None else f'{judge:.3f}'}, {row['minutes']:.1f} min "
                   f"-> {json_path}", flush=True)
     return document
+
+
+def _measured_by_seeds(seed_files: tuple[Path, ...], recipe: Recipe, seed: int, steps: int,
+                       data: str, test_data: str) -> tuple[str, dict] | None:
+    """(file, row) where tools/seeds.py measured this recipe's seed on this budget, else None."""
+    if not recipe.gan or (data, test_data) != ("bundled", "bundled"):
+        return None
+    for path in seed_files:
+        rows = read_json(path, [])
+        if not isinstance(rows, list):
+            raise ValueError(f"{path}: not a tools/seeds.py results file (a list of seeds); "
+                             "give another --seed-files.")
+        for row in rows:
+            if (row.get("seed"), row.get("steps")) == (seed, steps) and \
+                    same_recipe(row.get("settings"), recipe.config):
+                return (str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)), row
+    return None
+
+
+def _add_row(document: dict, row: dict, recipe: Recipe, ladder: dict[str, Recipe],
+             session: dict | None, command: str, json_path: Path) -> dict:
+    """Append row to the document and write it at once; returns this invocation's session."""
+    if session is None:  # this invocation adds rows: say who, when and where
+        session = {"command": command, "date": now(), "machine": machine(), "added": 0}
+        document["sessions"].append(session)
+        document.update(command=command, date=session["date"], machine=session["machine"])
+    session["added"] += 1
+    document["recipes"][recipe.key] = {"name": recipe.name, "changes": recipe.changes,
+                                       "config": dataclasses.asdict(recipe.config)}
+    stored = document["recipes"]  # in the ladder's order, for plots; keys it lacks last
+    document["recipes"] = {**{k: stored[k] for k in ladder if k in stored},
+                           **{k: v for k, v in stored.items() if k not in ladder}}
+    document["rows"].append(row)
+    write_json(json_path, document)
+    return session
 
 
 def _relabel(document: dict, ladder: dict[str, Recipe]) -> bool:
@@ -172,6 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--default-runs", type=Path, default=ROOT / "runs" / "seeds",
                         help="where tools/seeds.py keeps the default recipe's runs, shared by "
                              "the last GAN row (default runs/seeds)")
+    parser.add_argument("--seed-files", type=Path, nargs="*",
+                        default=[ROOT / "docs" / name
+                                 for name in ("seeds.json", "seeds_two_codes.json")],
+                        help="tools/seeds.py results whose runs a row may take instead of training "
+                             "the same run again (default docs/seeds.json docs/seeds_two_codes.json)")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "ablation.json",
                         help="results, one row per run (default docs/ablation.json)")
     parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
@@ -196,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     def train_and_report() -> None:
         print(table(run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,
                         args.data, args.test_data, command, 2 if args.verbose else 0,
-                        args.judge_samples, args.default_runs)))
+                        args.judge_samples, args.default_runs, tuple(args.seed_files))))
 
     return run_tool(args, train_and_report)
 
