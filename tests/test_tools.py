@@ -469,3 +469,14 @@ def test_the_readmes_tables_are_the_tools_tables_of_the_committed_files(tools):
     rows = seeds.split("\n\n")[0]  # the table; the README words the summary lines itself
     assert rows.count("\n") == 11 and rows + "\n\n" in readme, \
         "README's seeds table differs from `python tools/seeds.py --table --baseline ...`"
+
+
+def test_the_readme_and_notebook_02_list_the_same_differences_from_the_paper():
+    """The paper preset's remaining differences are one table, shown in both places word for word."""
+    root = TOOLS.parent
+    cells = json.loads((root / "notebooks" / "02_infogan.ipynb").read_text())["cells"]
+    header = "| | paper (or its code) | `paper()` |"
+    [notebook] = ["".join(c["source"]) for c in cells if header in "".join(c["source"])]
+    table = notebook[notebook.index(header):].split("\n\n")[0].strip()
+    assert table.count("\n") == 9  # header, rule and eight differences
+    assert table + "\n\n" in (root / "README.md").read_text()
