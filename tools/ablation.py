@@ -146,7 +146,7 @@ def _measured_by_seeds(seed_files: tuple[Path, ...], recipe: Recipe, seed: int, 
         for row in rows:
             if (row.get("seed"), row.get("steps")) == (seed, steps) and \
                     same_recipe(row.get("settings"), recipe.config):
-                return (str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)), row
+                return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path), row
     return None
 
 
@@ -212,8 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-files", type=Path, nargs="*",
                         default=[ROOT / "docs" / name
                                  for name in ("seeds.json", "seeds_two_codes.json")],
-                        help="tools/seeds.py results whose runs a row may take instead of training "
-                             "the same run again (default docs/seeds.json docs/seeds_two_codes.json)")
+                        help="tools/seeds.py results whose runs a row may take instead of "
+                             "training the same run again (default docs/seeds.json "
+                             "docs/seeds_two_codes.json)")
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "ablation.json",
                         help="results, one row per run (default docs/ablation.json)")
     parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
