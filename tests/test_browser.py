@@ -6,6 +6,7 @@ both tests are skipped, with a loud line in pytest's summary (tests/conftest.py)
 they fail instead.
 """
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -105,16 +106,15 @@ def move_slider_and_check(page, shot: Path) -> None:
     image = page.locator("img.widget-image").first  # the explorer's digit
     before = image.get_attribute("src")
     handle = page.locator(".noUi-handle").first
-    for attempt in range(3):  # JupyterLab can take the focus back as Run All ends: press again
+    for _ in range(3):  # JupyterLab can take the focus back as Run All ends: press again
         handle.focus()
         for _ in range(5):
             handle.press("ArrowRight")
-        try:
+        with contextlib.suppress(TimeoutError):
             wait_for(lambda: image.get_attribute("src") != before, "the digit to be redrawn", 30)
             break
-        except TimeoutError:
-            if attempt == 2:
-                raise
+    else:
+        raise TimeoutError("the digit was not redrawn after three rounds of five key presses")
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
 
