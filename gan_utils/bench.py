@@ -73,9 +73,9 @@ def _forward_flops(net: keras.Model, shape: tuple) -> float:
     return float(model_analyzer.profile(graph, options=opts).total_float_ops)
 
 
-def matmul_gflops(n: int = 2048, runs: int = 5) -> float:
-    """The CPU's float32 matmul rate in GFLOP/s (an n x n product, best of `runs`): its practical peak."""
-    a, b = tf.random.normal((n, n)), tf.random.normal((n, n))
+def matmul_gflops(n: int = 2048, runs: int = 5, dtype: tf.DType = tf.float32) -> float:
+    """The CPU's matmul rate in GFLOP/s (an n x n product in dtype, best of `runs`): its practical peak."""
+    a, b = (tf.cast(tf.random.normal((n, n)), dtype) for _ in range(2))
     product = tf.function(lambda a, b: tf.matmul(a, b))
     product(a, b).numpy()  # trace and warm up
     best = float("inf")

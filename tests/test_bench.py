@@ -22,7 +22,10 @@ def test_each_real_digit_term_adds_its_passes_of_d():
 
 
 def test_matmul_rate_is_a_positive_gflops_figure():
+    import tensorflow as tf
+
     assert 0.1 < bench.matmul_gflops(n=256, runs=2) < 100_000
+    assert 0.1 < bench.matmul_gflops(n=256, runs=2, dtype=tf.bfloat16) < 100_000
 
 
 def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, one_fixed_step):
@@ -62,3 +65,84 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     outputs = wrapped(tf.constant(gu.data.to_unit_range(digits[0][:2])))
     assert all(o.dtype == tf.float32 for o in outputs) and wrapped.trainable_weights
     assert np.isfinite(outputs[0].numpy()).all()
+
+
+def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes():
+    """tools/bench_levers.py's fused batch norm: the same outputs, gradients and moving statistics.
+
+    G and D/Q are cloned with every BatchNormalization swapped; given the same weights, one
+    training pass must agree with Keras' own layers to float round-off (the kernel's batch
+    variance is unbiased: the layer must store the biased one, as Keras does).
+    """
+    import importlib.util
+    from pathlib import Path
+
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    path = Path(__file__).parents[1] / "tools" / "bench_levers.py"
+    spec = importlib.util.spec_from_file_location("bench_levers", path)
+    levers = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(levers)
+    keras.utils.set_random_seed(3)
+    keras_bn, fused = (gu.InfoGAN(noise_dim=8, dropout=0.0),  # no random masks: same numbers
+                       levers.with_fused_batch_norm(gu.InfoGAN(noise_dim=8, dropout=0.0)))
+    for part, batch_norms in (("generator", 3), ("discriminator", 3)):
+        one, other = getattr(keras_bn, part), getattr(fused, part)
+        swapped = [layer for layer in other._flatten_layers(include_self=False, recursive=True)
+                   if isinstance(layer, keras.layers.BatchNormalization)]
+        assert [type(layer) for layer in swapped] == [levers.FusedBatchNormalization] * batch_norms
+        other.set_weights(one.get_weights())
+        shape = (16, *one.input_shape[1:])
+        x = tf.random.stateless_normal(shape, seed=(1, 2))
+        results = []
+        for net in (one, other):
+            with tf.GradientTape() as tape:
+                outputs = tf.nest.flatten(net(x, training=True))
+                loss = sum(tf.reduce_sum(o * tf.cos(float(i) + o)) for i, o in enumerate(outputs))
+            results.append((outputs, tape.gradient(loss, net.trainable_weights),
+                            [w.numpy() for w in net.non_trainable_weights]))
+        (out_a, grad_a, stats_a), (out_b, grad_b, stats_b) = results
+        for ours, theirs in ((out_a, out_b), (grad_a, grad_b)):  # round-off, relative to the largest
+            ours, theirs = [t.numpy().ravel() for t in ours], [t.numpy().ravel() for t in theirs]
+            scale = max(np.max(np.abs(t)) for t in ours)
+            assert max(np.max(np.abs(a - b)) for a, b in zip(ours, theirs)) <= 1e-5 * scale
+        for a, b in zip(stats_a, stats_b):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+        assert max(float(np.max(np.abs(s - 1))) for s in stats_b[1::2]) > 1e-4  # variances moved
+        np.testing.assert_allclose(one(x).numpy() if part == "generator" else one(x)[0].numpy(),
+                                   other(x).numpy() if part == "generator" else other(x)[0].numpy(),
+                                   rtol=1e-6, atol=1e-6)  # inference: Keras' path on both
+
+
+def test_profile_step_splits_the_steps_op_time_into_its_groups(digits):
+    """tools/profile_step.py: every op of a real compiled step lands in one group, convolutions most."""
+    import importlib.util
+    from pathlib import Path
+
+    import tensorflow as tf
+
+    path = Path(__file__).parents[1] / "tools" / "profile_step.py"
+    spec = importlib.util.spec_from_file_location("profile_step", path)
+    profile = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(profile)
+    assert profile.group_of("infogan_discriminator_1/uni_disc_trunk_1/batch_normalization_3_1/"
+                            "moments/mean", "Mean") == "batch norm"
+    assert profile.group_of("gradient_tape/infogan_discriminator_3/uni_disc_trunk_1/dropout_1/"
+                            "stateless_dropout/SelectV2", "SelectV2") == "dropout"
+    assert profile.group_of("augment_1/random_rotation_1/ImageProjectiveTransformV3",
+                            "ImageProjectiveTransformV3") == "moves (augment)"
+    assert profile.group_of("adam_1/Mul_3", "Mul") == "optimizer (Adam)"
+    assert profile.group_of("infogan_generator_1/conv2d_transpose_1/conv_transpose",
+                            "_MklNativeConv2DBackpropInput") == "convolutions and matmuls"
+    assert profile.group_of("AddN_16", "AddN") == "the rest"
+
+    model = gu.InfoGAN(noise_dim=8)
+    model.compile()
+    batches = iter(gu.make_dataset(digits[0][:64], batch_size=16, seed=0,
+                                   neighbours=model.data_neighbours).repeat())
+    grouped, wall = profile.profile_step(tf.function(model.train_step), batches, steps=3)
+    assert list(grouped) == list(profile.GROUPS) and wall > 0
+    assert all(grouped[group] > 0 for group in profile.GROUPS)  # this recipe runs every kind
+    assert grouped["convolutions and matmuls"] == max(grouped.values())

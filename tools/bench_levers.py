@@ -22,7 +22,15 @@ the step as it is:
 - moved copies and neighbours as targets: the consistency term reversed as well (the digit's
   own pass takes its gradient), so neither extra pass has a backward pass: the ceiling of
   "targets", not a tested recipe;
+- fused batch norm: every BatchNormalization layer of G and D/Q computed by TensorFlow's fused
+  kernel in training (Keras 3 computes the moments and the normalisation as separate ops): the
+  same function, other float round-off. The eager reference would get the same networks, so it
+  is timed with and without it too: the ratio issue 18 asks about moves by the recipe's gain over
+  the reference's;
 - XLA (`jit_compile=True`): reported as failing where an op has no XLA kernel.
+
+It ends with the CPU's matmul rate in float32 and in bfloat16 (what the bfloat16 levers could
+gain at most on matmul-bound work).
 
 None of these is adopted: see docs/benchmarks.md ("What would make the recipe faster").
 """
@@ -38,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_utils import losses
-from gan_utils.bench import measure
+from gan_utils.bench import matmul_gflops, measure, reference_step
 from gan_utils.data import load_mnist, make_dataset
 from gan_utils.models import InfoGAN, _accuracy
 
@@ -55,6 +63,41 @@ class Float32Outputs:
 
     def __getattr__(self, name):
         return getattr(self.net, name)
+
+
+class FusedBatchNormalization(keras.layers.BatchNormalization):
+    """keras.layers.BatchNormalization whose training pass is TensorFlow's fused kernel (same function).
+
+    Inference, masks and other dtypes or axes take Keras' own path. The moving statistics are
+    updated as Keras does, with the batch's biased variance.
+    """
+
+    def call(self, inputs, training=None, mask=None):
+        rank = len(inputs.shape)
+        if (not (training and self.trainable) or mask is not None or inputs.dtype != tf.float32
+                or self.axis not in (-1, rank - 1) or rank not in (2, 4)):
+            return super().call(inputs, training=training, mask=mask)
+        images = inputs if rank == 4 else tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]])
+        outputs, mean, variance, *_ = tf.compat.v1.nn.fused_batch_norm(
+            images, self.gamma, self.beta, epsilon=self.epsilon, is_training=True)
+        count = tf.cast(tf.reduce_prod(tf.shape(images)[:-1]), tf.float32)
+        variance *= (count - 1) / count  # the kernel returns the unbiased variance
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean * momentum + mean * (1 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + variance * (1 - momentum))
+        return outputs if rank == 4 else tf.reshape(outputs, tf.shape(inputs))
+
+
+def with_fused_batch_norm(model: InfoGAN) -> InfoGAN:
+    """model with G and D/Q cloned, each BatchNormalization a FusedBatchNormalization (fresh weights)."""
+    def swap(layer):
+        if type(layer) is keras.layers.BatchNormalization:
+            return FusedBatchNormalization.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+    for part in ("generator", "discriminator"):
+        setattr(model, part, keras.models.clone_model(getattr(model, part), clone_function=swap,
+                                                      recursive=True))
+    return model
 
 
 class _LeverInfoGAN(InfoGAN):
@@ -165,6 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     images = load_mnist("bundled", verbose=False).x_train
     dataset = make_dataset(images, batch_size=64, seed=0, neighbours=5).repeat()
     batches = iter(dataset)
+    plain_batches = iter(make_dataset(images, batch_size=64, seed=0).repeat())
     as_is, one_pass = InfoGAN(), OnePassInfoGAN()
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     bf16 = InfoGAN()  # built under the policy: bfloat16 compute, float32 weights
@@ -188,7 +232,8 @@ def main(argv: list[str] | None = None) -> None:
             ("no dropout in D/Q", InfoGAN(dropout=0.0), batches),
             ("moved copies and neighbours as targets",
              PipelineMovesInfoGAN(in_data=False, moved_as_target=True, neighbour_gradient=False),
-             batches)):
+             batches),
+            ("fused batch norm", with_fused_batch_norm(InfoGAN()), batches)):
         model.compile()
         steps[name], feeds[name] = tf.function(model.train_step), feed
     xla_model = InfoGAN()
@@ -201,15 +246,35 @@ def main(argv: list[str] | None = None) -> None:
         unsupported = found.group(1) if found else str(exc).splitlines()[0]
         print(f"XLA (jit_compile=True): fails on this CPU, no XLA kernel for {unsupported}")
 
+    plain = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)
+    references = {"as it is": InfoGAN(**plain),
+                  "fused batch norm": with_fused_batch_norm(InfoGAN(**plain))}
+    for model in references.values():
+        model.compile()
+
     rates = {name: [] for name in steps}
+    reference_rates = {name: [] for name in references}
     for _ in range(args.repeats):
         for name, step in steps.items():
             rates[name].append(measure(step, feeds[name], 64, args.steps))
+        for name, model in references.items():  # eager: fewer steps, as in gan_utils.bench
+            reference_rates[name].append(measure(lambda real, m=model: reference_step(m, real),
+                                                 plain_batches, 64, max(args.steps // 4, 5)))
     base = float(np.median(rates["default recipe, as it is"]))
     print(f"batch 64, {args.repeats} alternating runs of {args.steps} steps, median real images/s:")
     for name, rate in rates.items():
         median = float(np.median(rate))
         print(f"  {name:<40} {median:6.0f}   {median / base:.2f}x the recipe as it is")
+    reference = {name: float(np.median(rate)) for name, rate in reference_rates.items()}
+    fused_gain = reference["fused batch norm"] / reference["as it is"]
+    print(f"the eager reference of gan_utils.bench (plain InfoGAN), median real images/s:\n"
+          f"  {'as it is':<40} {reference['as it is']:6.0f}\n"
+          f"  {'fused batch norm':<40} {reference['fused batch norm']:6.0f}   {fused_gain:.2f}x")
+    print(f"this CPU's 2048 x 2048 matmul: {matmul_gflops():.0f} GFLOP/s in float32, "
+          f"{matmul_gflops(dtype=tf.bfloat16):.0f} in bfloat16")
+    print(f"recipe / reference: {base / reference['as it is']:.2f}x as it is, "
+          f"{float(np.median(rates['fused batch norm'])) / reference['fused batch norm']:.2f}x "
+          f"with fused batch norm on both sides")
 
 
 if __name__ == "__main__":
