@@ -100,9 +100,10 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
 
 def fit_steps(model, dataset, steps: int, verbose: int = 2, callbacks: list | tuple = ()):
     """model.fit for exactly `steps` optimizer steps over the repeated dataset, in epochs of
-    STEPS_PER_EPOCH steps (the last one cut short by StopAfterSteps when needed)."""
+    STEPS_PER_EPOCH steps (the last one cut short by StopAfterSteps when needed). The dataset
+    shuffles itself (make_dataset), so fit is told not to try."""
     return model.fit(dataset.repeat(), epochs=math.ceil(steps / STEPS_PER_EPOCH),
-                     steps_per_epoch=min(steps, STEPS_PER_EPOCH), verbose=verbose,
+                     steps_per_epoch=min(steps, STEPS_PER_EPOCH), verbose=verbose, shuffle=False,
                      callbacks=[StopAfterSteps(steps), *callbacks])
 
 

@@ -146,6 +146,23 @@ def test_stop_after_steps_ends_fit_inside_an_epoch(small, digits):
         gu.callbacks.StopAfterSteps(0)
 
 
+def test_fit_steps_trains_any_keras_model_on_a_dataset_without_a_shuffle_warning(digits):
+    """cli.fit_steps (the CLI's and tools/runs.py's Q-alone training): exactly `steps` steps, and
+    no "shuffle=True ... will be ignored" warning from Keras for a model that is not one of ours."""
+    import warnings
+
+    import keras
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(10)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    data = gu.make_dataset(*digits, batch_size=32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        gan_utils.cli.fit_steps(model, data, steps=5, verbose=0)
+    assert int(model.optimizer.iterations.numpy()) == 5
+
+
 def test_category_probe_reads_q_on_held_out_digits_every_few_epochs(small, digits, bundled):
     model = small()
     probe = gu.callbacks.CategoryProbe(bundled.x_test[:300], bundled.y_test[:300], every=2)
