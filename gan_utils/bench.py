@@ -74,7 +74,7 @@ def _forward_flops(net: keras.Model, shape: tuple) -> float:
 
 
 def matmul_gflops(n: int = 2048, runs: int = 5, dtype: tf.DType = tf.float32) -> float:
-    """The CPU's matmul rate in GFLOP/s (an n x n product in dtype, best of `runs`): its practical peak."""
+    """The CPU's matmul rate in GFLOP/s (n x n in dtype, best of `runs`): its practical peak."""
     a, b = (tf.cast(tf.random.normal((n, n)), dtype) for _ in range(2))
     product = tf.function(lambda a, b: tf.matmul(a, b))
     product(a, b).numpy()  # trace and warm up

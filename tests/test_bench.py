@@ -1,9 +1,25 @@
-"""gan_utils.bench's arithmetic: the step's FLOPs and the CPU's measured matmul rate."""
+"""gan_utils.bench's arithmetic (the step's FLOPs, the CPU's matmul rate) and the speed tools in tools/."""
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import keras
+import numpy as np
 import pytest
+import tensorflow as tf
 
 import gan_utils as gu
 from gan_utils import bench
+
+
+def _tool(name: str) -> ModuleType:
+    """tools/<name>.py, imported as a module."""
+    path = Path(__file__).parents[1] / "tools" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_each_real_digit_term_adds_its_passes_of_d():
@@ -21,11 +37,17 @@ def test_each_real_digit_term_adds_its_passes_of_d():
             pytest.approx(passes * d_forward_one_batch, rel=0.01), options
 
 
-def test_matmul_rate_is_a_positive_gflops_figure():
-    import tensorflow as tf
+def test_matmul_rate_is_a_positive_gflops_figure_in_the_dtype_asked(monkeypatch):
+    multiplied = []
 
+    def matmul(a, b):
+        multiplied.append(a.dtype)
+        return tf.linalg.matmul(a, b)
+
+    monkeypatch.setattr(tf, "matmul", matmul)  # looked up when the product is traced
     assert 0.1 < bench.matmul_gflops(n=256, runs=2) < 100_000
     assert 0.1 < bench.matmul_gflops(n=256, runs=2, dtype=tf.bfloat16) < 100_000
+    assert multiplied == [tf.float32, tf.bfloat16]
 
 
 def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, one_fixed_step):
@@ -35,16 +57,7 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     copies and their neighbours are the same numbers in one call or three, so the losses and
     D's update must agree to float precision.
     """
-    import importlib.util
-    from pathlib import Path
-
-    import numpy as np
-    import tensorflow as tf
-
-    path = Path(__file__).parents[1] / "tools" / "bench_levers.py"
-    spec = importlib.util.spec_from_file_location("bench_levers", path)
-    levers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(levers)
+    levers = _tool("bench_levers")
     recipe, model = one_fixed_step(gu.InfoGAN)
     for lever_class in (levers.OnePassInfoGAN,
                         lambda **options: levers.PipelineMovesInfoGAN(in_data=False, **options)):
@@ -67,24 +80,23 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     assert np.isfinite(outputs[0].numpy()).all()
 
 
-def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes():
+def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes(monkeypatch):
     """tools/bench_levers.py's fused batch norm: the same outputs, gradients and moving statistics.
 
     G and D/Q are cloned with every BatchNormalization swapped; given the same weights, one
-    training pass must agree with Keras' own layers to float round-off (the kernel's batch
-    variance is unbiased: the layer must store the biased one, as Keras does).
+    training pass must run the fused kernel in each of them and agree with Keras' own layers to
+    float round-off (the kernel's batch variance is unbiased: the layer must store the biased
+    one, as Keras does).
     """
-    import importlib.util
-    from pathlib import Path
+    levers = _tool("bench_levers")
+    fused_calls = []
+    fused_batch_norm = tf.compat.v1.nn.fused_batch_norm
 
-    import keras
-    import numpy as np
-    import tensorflow as tf
+    def counted(*args, **kwargs):
+        fused_calls.append(args[0].shape)
+        return fused_batch_norm(*args, **kwargs)
 
-    path = Path(__file__).parents[1] / "tools" / "bench_levers.py"
-    spec = importlib.util.spec_from_file_location("bench_levers", path)
-    levers = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(levers)
+    monkeypatch.setattr(tf.compat.v1.nn, "fused_batch_norm", counted)
     keras.utils.set_random_seed(3)
     keras_bn, fused = (gu.InfoGAN(noise_dim=8, dropout=0.0),  # no random masks: same numbers
                        levers.with_fused_batch_norm(gu.InfoGAN(noise_dim=8, dropout=0.0)))
@@ -96,20 +108,21 @@ def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes():
         other.set_weights(one.get_weights())
         shape = (16, *one.input_shape[1:])
         x = tf.random.stateless_normal(shape, seed=(1, 2))
-        results = []
+        results, fused_calls[:] = [], []
         for net in (one, other):
             with tf.GradientTape() as tape:
                 outputs = tf.nest.flatten(net(x, training=True))
                 loss = sum(tf.reduce_sum(o * tf.cos(float(i) + o)) for i, o in enumerate(outputs))
             results.append((outputs, tape.gradient(loss, net.trainable_weights),
                             [w.numpy() for w in net.non_trainable_weights]))
+        assert len(fused_calls) == batch_norms  # the fused path ran, once per layer
         (out_a, grad_a, stats_a), (out_b, grad_b, stats_b) = results
         for ours, theirs in ((out_a, out_b), (grad_a, grad_b)):  # round-off, relative to the largest
             ours, theirs = [t.numpy().ravel() for t in ours], [t.numpy().ravel() for t in theirs]
             scale = max(np.max(np.abs(t)) for t in ours)
             assert max(np.max(np.abs(a - b)) for a, b in zip(ours, theirs)) <= 1e-5 * scale
         for a, b in zip(stats_a, stats_b):
-            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
         assert max(float(np.max(np.abs(s - 1))) for s in stats_b[1::2]) > 1e-4  # variances moved
         np.testing.assert_allclose(one(x).numpy() if part == "generator" else one(x)[0].numpy(),
                                    other(x).numpy() if part == "generator" else other(x)[0].numpy(),
@@ -117,16 +130,8 @@ def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes():
 
 
 def test_profile_step_splits_the_steps_op_time_into_its_groups(digits):
-    """tools/profile_step.py: every op of a real compiled step lands in one group, convolutions most."""
-    import importlib.util
-    from pathlib import Path
-
-    import tensorflow as tf
-
-    path = Path(__file__).parents[1] / "tools" / "profile_step.py"
-    spec = importlib.util.spec_from_file_location("profile_step", path)
-    profile = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(profile)
+    """tools/profile_step.py: each op of a real compiled step lands in its group, and each group has ops."""
+    profile = _tool("profile_step")
     assert profile.group_of("infogan_discriminator_1/uni_disc_trunk_1/batch_normalization_3_1/"
                             "moments/mean", "Mean") == "batch norm"
     assert profile.group_of("gradient_tape/infogan_discriminator_3/uni_disc_trunk_1/dropout_1/"
@@ -145,4 +150,3 @@ def test_profile_step_splits_the_steps_op_time_into_its_groups(digits):
     grouped, wall = profile.profile_step(tf.function(model.train_step), batches, steps=3)
     assert list(grouped) == list(profile.GROUPS) and wall > 0
     assert all(grouped[group] > 0 for group in profile.GROUPS)  # this recipe runs every kind
-    assert grouped["convolutions and matmuls"] == max(grouped.values())

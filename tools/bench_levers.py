@@ -68,14 +68,18 @@ class Float32Outputs:
 class FusedBatchNormalization(keras.layers.BatchNormalization):
     """keras.layers.BatchNormalization whose training pass is TensorFlow's fused kernel (same function).
 
-    Inference, masks and other dtypes or axes take Keras' own path. The moving statistics are
-    updated as Keras does, with the batch's biased variance.
+    Inference, masks, other dtypes or axes, renorm, synchronized, no center or scale, and an
+    epsilon below the kernel's minimum take Keras' own path. The moving statistics are updated
+    as Keras does, with the batch's biased variance.
     """
 
-    def call(self, inputs, training=None, mask=None):
+    def call(self, inputs: tf.Tensor, training: bool | None = None,
+             mask: tf.Tensor | None = None) -> tf.Tensor:
         rank = len(inputs.shape)
         if (not (training and self.trainable) or mask is not None or inputs.dtype != tf.float32
-                or self.axis not in (-1, rank - 1) or rank not in (2, 4)):
+                or self.axis not in (-1, rank - 1) or rank not in (2, 4)
+                or self.renorm or self.synchronized or not (self.center and self.scale)
+                or self.epsilon < 1.001e-5):  # the kernel would raise a smaller epsilon
             return super().call(inputs, training=training, mask=mask)
         images = inputs if rank == 4 else tf.reshape(inputs, [-1, 1, 1, inputs.shape[-1]])
         outputs, mean, variance, *_ = tf.compat.v1.nn.fused_batch_norm(

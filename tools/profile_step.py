@@ -15,6 +15,7 @@ import argparse
 import collections
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keras
@@ -59,7 +60,7 @@ def op_times(xspace: xplane_pb2.XSpace) -> collections.Counter:
     return times
 
 
-def profile_step(step, batches, steps: int) -> tuple[dict[str, float], float]:
+def profile_step(step: Callable, batches: Iterator, steps: int) -> tuple[dict[str, float], float]:
     """Op milliseconds per step in each group, and the step's wall milliseconds, over `steps` steps."""
     step(next(batches))  # trace and warm up outside the profile
     with tempfile.TemporaryDirectory() as logdir:
