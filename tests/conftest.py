@@ -4,8 +4,11 @@ Test modules take what they share from here as fixtures; none imports from anoth
 """
 
 import gzip
+import importlib
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 import keras
 import numpy as np
@@ -138,6 +141,23 @@ def small() -> Callable[..., keras.Model]:
     Keras' random seed is set first, so the same call builds the same weights.
     """
     return _small
+
+
+# --------------------------------------------------------------------------- tools/
+
+TOOLS = Path(__file__).parents[1] / "tools"
+
+
+@pytest.fixture(scope="session")
+def tool() -> Callable[[str], ModuleType]:
+    """tool("name"): tools/name.py as a module, imported as `python tools/name.py` has it."""
+    def load(name: str) -> ModuleType:
+        sys.path.insert(0, str(TOOLS))  # the tools import each other (from runs import ...)
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.remove(str(TOOLS))
+    return load
 
 
 # --------------------------------------------------------------------------- reporting

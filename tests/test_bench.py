@@ -1,9 +1,5 @@
 """gan_utils.bench's arithmetic (the step's FLOPs, the CPU's matmul rate) and the speed tools in tools/."""
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import keras
 import numpy as np
 import pytest
@@ -11,15 +7,6 @@ import tensorflow as tf
 
 import gan_utils as gu
 from gan_utils import bench
-
-
-def _tool(name: str) -> ModuleType:
-    """tools/<name>.py, imported as a module."""
-    path = Path(__file__).parents[1] / "tools" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_each_real_digit_term_adds_its_passes_of_d():
@@ -50,14 +37,26 @@ def test_matmul_rate_is_a_positive_gflops_figure_in_the_dtype_asked(monkeypatch)
     assert multiplied == [tf.float32, tf.bfloat16]
 
 
-def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, one_fixed_step):
+def test_reference_rate_trains_d_then_g_once_per_timed_step_and_a_warm_up(digits):
+    """measure_reference times a quarter of the steps (at least 5), after one warm-up step."""
+    model = gu.InfoGAN(noise_dim=8, **bench.PLAIN_LOSSES)
+    model.compile()
+    batches = iter(gu.make_dataset(digits[0], batch_size=8, seed=0).repeat())
+    assert bench.measure_reference(model, batches, 8, steps=8) > 0
+    assert int(model.d_optimizer.iterations.numpy()) == int(model.g_optimizer.iterations.numpy()) == 6
+    bench.measure_reference(model, batches, 8, steps=40)
+    assert int(model.d_optimizer.iterations.numpy()) == 6 + 11
+
+
+def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digits, one_fixed_step,
+                                                                           tool):
     """tools/bench_levers.py's one-pass and pipeline-moves steps: the recipe's numbers, given fixed moves.
 
     With the same move every time and no batch norm or dropout, D's passes over the digits, their
     copies and their neighbours are the same numbers in one call or three, so the losses and
     D's update must agree to float precision.
     """
-    levers = _tool("bench_levers")
+    levers = tool("bench_levers")
     recipe, model = one_fixed_step(gu.InfoGAN)
     for lever_class in (levers.OnePassInfoGAN,
                         lambda **options: levers.PipelineMovesInfoGAN(in_data=False, **options)):
@@ -80,7 +79,7 @@ def test_bench_levers_steps_give_the_recipes_losses_when_nothing_is_random(digit
     assert np.isfinite(outputs[0].numpy()).all()
 
 
-def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes(monkeypatch):
+def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes(monkeypatch, tool):
     """tools/bench_levers.py's fused batch norm: the same outputs, gradients and moving statistics.
 
     G and D/Q are cloned with every BatchNormalization swapped; given the same weights, one
@@ -88,7 +87,7 @@ def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes(monkeypa
     float round-off (the kernel's batch variance is unbiased: the layer must store the biased
     one, as Keras does).
     """
-    levers = _tool("bench_levers")
+    levers = tool("bench_levers")
     fused_calls = []
     fused_batch_norm = tf.compat.v1.nn.fused_batch_norm
 
@@ -124,14 +123,13 @@ def test_fused_batch_norm_lever_computes_what_keras_batch_norm_computes(monkeypa
         for a, b in zip(stats_a, stats_b):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
         assert max(float(np.max(np.abs(s - 1))) for s in stats_b[1::2]) > 1e-4  # variances moved
-        np.testing.assert_allclose(one(x).numpy() if part == "generator" else one(x)[0].numpy(),
-                                   other(x).numpy() if part == "generator" else other(x)[0].numpy(),
+        np.testing.assert_allclose(tf.nest.flatten(one(x))[0], tf.nest.flatten(other(x))[0],
                                    rtol=1e-6, atol=1e-6)  # inference: Keras' path on both
 
 
-def test_profile_step_splits_the_steps_op_time_into_its_groups(digits):
+def test_profile_step_splits_the_steps_op_time_into_its_groups(digits, tool):
     """tools/profile_step.py: each op of a real compiled step lands in its group, and each group has ops."""
-    profile = _tool("profile_step")
+    profile = tool("profile_step")
     assert profile.group_of("infogan_discriminator_1/uni_disc_trunk_1/batch_normalization_3_1/"
                             "moments/mean", "Mean") == "batch norm"
     assert profile.group_of("gradient_tape/infogan_discriminator_3/uni_disc_trunk_1/dropout_1/"

@@ -238,21 +238,14 @@ def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
     assert weight_files(tmp_path / "shipped")["discriminator"].stat().st_size == half  # still half
 
 
-def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch):
-    import importlib.util
-    from pathlib import Path
-
+def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch, tool):
     from gan_utils.cli import train
 
-    path = Path(__file__).parents[1] / "tools" / "epoch_curve.py"
-    monkeypatch.syspath_prepend(str(path.parent))  # as `python tools/epoch_curve.py` has it
-    spec = importlib.util.spec_from_file_location("epoch_curve", path)
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    epoch_curve = tool("epoch_curve")
     x, y = digits
     np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
     out = tmp_path / "curve"
-    probe = tool.CurveProbe(x, y, every=2, out=out, keep=True)
+    probe = epoch_curve.CurveProbe(x, y, every=2, out=out, keep=True)
     monkeypatch.setattr(gan_utils.cli, "STEPS_PER_EPOCH", 2)  # 4 epochs of 2 steps
     train("infogan", out, 8, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,),
           model_options={"noise_dim": 8})

@@ -2,9 +2,7 @@
 tiny runs into a temporary folder, resumed, interrupted and refused."""
 
 import dataclasses
-import importlib
 import json
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,14 +18,10 @@ TINY = dict(steps=2, judge_samples=100)  # two optimizer steps; the judge reads 
 
 
 @pytest.fixture(scope="module")
-def tools():
+def tools(tool):
     """tools/runs.py, ablation.py, seeds.py and epoch_curve.py, imported as the scripts import each other."""
-    sys.path.insert(0, str(TOOLS))
-    try:
-        yield SimpleNamespace(**{name: importlib.import_module(name)
-                                 for name in ("runs", "ablation", "seeds", "epoch_curve")})
-    finally:
-        sys.path.remove(str(TOOLS))
+    return SimpleNamespace(**{name: tool(name)
+                              for name in ("runs", "ablation", "seeds", "epoch_curve")})
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_utils import losses
-from gan_utils.bench import matmul_gflops, measure, reference_step
+from gan_utils.bench import PLAIN_LOSSES, matmul_gflops, measure, measure_reference
 from gan_utils.data import load_mnist, make_dataset
 from gan_utils.models import InfoGAN, _accuracy
 
@@ -250,9 +250,8 @@ def main(argv: list[str] | None = None) -> None:
         unsupported = found.group(1) if found else str(exc).splitlines()[0]
         print(f"XLA (jit_compile=True): fails on this CPU, no XLA kernel for {unsupported}")
 
-    plain = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)
-    references = {"as it is": InfoGAN(**plain),
-                  "fused batch norm": with_fused_batch_norm(InfoGAN(**plain))}
+    references = {"as it is": InfoGAN(**PLAIN_LOSSES),
+                  "fused batch norm": with_fused_batch_norm(InfoGAN(**PLAIN_LOSSES))}
     for model in references.values():
         model.compile()
 
@@ -261,9 +260,8 @@ def main(argv: list[str] | None = None) -> None:
     for _ in range(args.repeats):
         for name, step in steps.items():
             rates[name].append(measure(step, feeds[name], 64, args.steps))
-        for name, model in references.items():  # eager: fewer steps, as in gan_utils.bench
-            reference_rates[name].append(measure(lambda real, m=model: reference_step(m, real),
-                                                 plain_batches, 64, max(args.steps // 4, 5)))
+        for name, model in references.items():
+            reference_rates[name].append(measure_reference(model, plain_batches, 64, args.steps))
     base = float(np.median(rates["default recipe, as it is"]))
     print(f"batch 64, {args.repeats} alternating runs of {args.steps} steps, median real images/s:")
     for name, rate in rates.items():
