@@ -1,6 +1,6 @@
 """Training throughput: the project's compiled InfoGAN step against an eager reference step.
 
-    python -m gan_utils.bench [--batch-size 64] [--steps 60] [--repeats 3]
+    python -m research.bench [--batch-size 64] [--steps 60] [--repeats 3]
 
 The reference trains the way the original article's script does: per batch, an eager
 GradientTape D step on real images and freshly generated fakes, then a separate G step on new
@@ -22,7 +22,6 @@ from tensorflow.python.profiler import model_analyzer, option_builder
 from gan_utils import losses
 from gan_utils.data import load_mnist, make_dataset
 from gan_utils.models import InfoGAN
-
 
 PLAIN_LOSSES = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)  # paper's only
 

@@ -1,11 +1,11 @@
-"""The default InfoGAN recipe over many seeds: how often it meets its targets, in docs/seeds.json.
+"""The default InfoGAN recipe over many seeds: how often it meets its targets (docs/results/).
 
-    python tools/seeds.py                  # seeds 1-10, 3,510 steps each (the CLI's defaults)
-    python tools/seeds.py --seeds 11-20
-    python tools/seeds.py --splits         # train nothing: which digits each run splits, by what
-    python tools/seeds.py --directions     # train nothing: how strongly any mix of the codes slants
-    python tools/seeds.py --set neighbour_gradient=false --out runs/seeds_target \
-        --json docs/seeds_target.json      # a candidate recipe: the default with settings changed
+    python -m research.seeds                  # seeds 1-10, 3,510 steps each (the CLI's defaults)
+    python -m research.seeds --seeds 11-20
+    python -m research.seeds --splits         # train nothing: which digits each run splits, by what
+    python -m research.seeds --directions     # train nothing: how strongly any mix of the codes slants
+    python -m research.seeds --set neighbour_gradient=false --out runs/seeds_target \
+        --json docs/results/seeds_candidate.json  # a candidate: the default, settings changed
 
 Each seed is trained as `python -m gan_utils train infogan --seed K --data bundled` does, saved
 in --out/seed<k>, measured (Q's matched accuracy on the 10,000 held-out digits; the judge on
@@ -21,18 +21,20 @@ import shlex
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from gan_utils.checkpoints import load
-from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import to_unit_range
-from gan_utils.evaluation import (best_style_direction, name_style_codes, split_digits,
-                                  strongest_trait)
+from gan_utils.evaluation import name_style_codes, split_digits, strongest_trait, style_sweep_rho
+from gan_utils.measures import PROPERTIES
 from gan_utils.models import InfoGAN
+from gan_utils.training import DEFAULT_STEPS
+from research.runs import (JUDGE_SAMPLES, ROOT, TARGET, add_run_arguments, check_budget, digits,
+                           measure, median, parse_seeds, read_json, run_tool, same_recipe,
+                           setting, train_gan, write_json)
 
-from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, digits, measure, median,
-                  parse_seeds, read_json, run_tool, same_recipe, setting, train_gan, write_json)
-
-DEFAULT_OUT, DEFAULT_JSON = ROOT / "runs" / "seeds", ROOT / "docs" / "seeds.json"
+DEFAULT_OUT, DEFAULT_JSON = ROOT / "runs" / "seeds", ROOT / "docs" / "results" / "seeds.json"
 KEYS = ("seed", "steps", "minutes", "q_matched_acc", "judge_generated_acc", "slant_code",
         "slant_rho", "settings")
 
@@ -50,6 +52,32 @@ def slant(codes) -> tuple[int | None, float | None]:
     if leaning:
         return None, float(max(leaning, key=lambda c: abs(c.rho)).rho)
     return None, None
+
+
+def best_style_direction(model, prop: str = "slant", angles: int = 12,
+                         limit: float | None = None, steps: int = 9, draws: int = 40,
+                         seed: int = 0) -> tuple[float, float]:
+    """The direction in the plane of style codes 1 and 2 that moves `prop` most, and its rho.
+
+    Sweeps `angles` directions in [0, 180) degrees (0 = code 1, 90 = code 2; the other codes stay
+    at 0) as name_style_codes sweeps one code; returns (angle, median over categories of rho).
+    rho's sign belongs to that direction: the opposite one, angle + 180, has -rho. A property
+    that lies along a mix of the two codes shows here, not in name_style_codes.
+    """
+    if model.num_styles < 2:
+        raise ValueError(f"best_style_direction needs 2 style codes; the model has "
+                         f"{model.num_styles}.")
+    if prop not in PROPERTIES:
+        raise ValueError(f"unknown property {prop!r}; the properties are {list(PROPERTIES)}.")
+    best = (0.0, 0.0)
+    for angle in np.arange(angles) * 180.0 / angles:
+        direction = np.zeros(model.num_styles)
+        direction[:2] = np.round([np.cos(np.radians(angle)), np.sin(np.radians(angle))], 12)
+        rho = float(np.median(style_sweep_rho(model, direction, limit, steps, draws, seed,
+                                              {prop: PROPERTIES[prop]})[prop]))
+        if abs(rho) > abs(best[1]):
+            best = (float(angle), rho)
+    return best
 
 
 def run(seeds: list[int], steps: int, out: Path, json_path: Path, data: str = "bundled",
@@ -108,7 +136,7 @@ def table(rows: list[dict], baseline: list[dict] | None = None,
           baseline_name: str = "baseline") -> str:
     """The seeds as a markdown table (what the README shows), failures marked, then the summary.
 
-    baseline: another recipe's seeds (e.g. docs/seeds_before_slant.json), its Q in a column
+    baseline: another recipe's seeds (e.g. docs/results/seeds_before_slant.json), its Q in a column
     beside today's and its summary under today's.
     """
     before = {r["seed"]: r for r in baseline or []}
@@ -182,12 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="checkpoints go to OUT/seed<k> (default runs/seeds)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON,
-                        help="results, one object per seed (default docs/seeds.json)")
-    parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
-    parser.add_argument("--test-data", default="bundled", help="held-out digits (default bundled)")
-    parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
-                        help="generated digits the judge reads per seed (default 10,000)")
-    parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+                        help="results, one object per seed (default docs/results/seeds.json)")
+    add_run_arguments(parser, "seed")
     parser.add_argument("--table", action="store_true",
                         help="train nothing: print --json as the README's markdown table")
     parser.add_argument("--splits", action="store_true",
@@ -202,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                              "for more; needs its own --out and --json)")
     parser.add_argument("--baseline", type=Path,
                         help="with --table: another recipe's seeds file, shown beside "
-                             "(e.g. docs/seeds_before_slant.json)")
+                             "(e.g. docs/results/seeds_before_slant.json)")
     parser.add_argument("--baseline-name", default="baseline",
                         help="what --baseline's column is called (e.g. 'before slanted moves')")
     args = parser.parse_args(argv)
@@ -221,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         baseline = read_json(args.baseline, []) if args.baseline else None
         print(table(rows, baseline, args.baseline_name))
         return 0
-    command = "python tools/seeds.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python -m research.seeds " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def train_and_report() -> None:
         changes = dict(args.settings)

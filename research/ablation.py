@@ -1,15 +1,15 @@
 """From the paper's InfoGAN to ours one change at a time, over seeds: what each change buys.
 
-    python tools/ablation.py                          # all rows, seeds 1-5, 3,510 steps each
-    python tools/ablation.py --rows paper q_alone --seeds 1-2
-    python tools/ablation.py --table                  # train nothing: docs/ablation.json's medians
+    python -m research.ablation                   # all rows, seeds 1-5, 3,510 steps each
+    python -m research.ablation --rows paper q_alone --seeds 1-2
+    python -m research.ablation --table           # train nothing: docs/results/ablation.json's medians
 
 Each row adds one change to the row above (docs/ablation.md says what each is); `q_alone` is
 the last row's D/Q network trained on its real-digit terms only, with no generator. Every
 (row, seed) is trained on the bundled digits, saved in --out/<row>/seed<k>, measured on the
 10,000 held-out test digits and appended to --json at once; a re-run skips the pairs already
 there, so a killed run is resumed by running the same command again. A (row, seed) that
-tools/seeds.py already trained and measured (its --json holds that seed, recipe and budget, on
+research/seeds.py already trained and measured (its --json holds that seed, recipe and budget, on
 the bundled digits) is copied from there, not trained again: the same run, the same numbers.
 """
 
@@ -21,12 +21,11 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_utils.cli import DEFAULT_STEPS
 from gan_utils.configs import InfoGANConfig
-
-from runs import (JUDGE_SAMPLES, ROOT, TARGET, check_budget, machine, measure, median, now,
-                  parse_seeds, read_json, run_tool, same_recipe, train_gan, train_q_alone,
-                  write_json)
+from gan_utils.training import DEFAULT_STEPS
+from research.runs import (JUDGE_SAMPLES, ROOT, TARGET, add_run_arguments, check_budget, machine,
+                           measure, median, now, parse_seeds, read_json, run_tool, same_recipe,
+                           train_gan, train_q_alone, write_json)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,9 +73,9 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
         default_runs: Path | None = None, seed_files: tuple[Path, ...] = ()) -> dict:
     """Train and measure every (row, seed) not yet in json_path, appending each row at once.
 
-    The last GAN row is the default recipe, which tools/seeds.py also trains: with
+    The last GAN row is the default recipe, which research/seeds.py also trains: with
     default_runs (its --out), that row's checkpoints are shared, so no seed is trained twice.
-    seed_files: tools/seeds.py results; a row whose recipe, seed and budget one of them holds
+    seed_files: research/seeds.py results; a row whose recipe, seed and budget one of them holds
     (on the bundled digits, seeds.py's default) takes its numbers from there instead.
     """
     ladder = recipes()
@@ -87,7 +86,7 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
     if document is None:
         document = {"command": command, "date": now(), "machine": machine(), "steps": steps,
                     "data": data, "test_data": test_data, "recipes": {}, "rows": [],
-                    "sessions": []}
+                    "invocations": []}
     check_budget(document["rows"], steps, json_path)
     if (document.get("data"), document.get("test_data")) != (data, test_data):
         raise ValueError(f"{json_path} holds runs on --data {document.get('data')} / "
@@ -101,7 +100,7 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
     if _relabel(document, ladder) and json_path.is_file():
         write_json(json_path, document)  # relabelled, even if this run adds no row
     done = {(row["recipe"], row["seed"]) for row in document["rows"]}
-    session = None
+    invocation = None
     for key in rows:
         recipe = ladder[key]
         for seed in seeds:
@@ -113,19 +112,19 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
                 row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": stored["steps"],
                        "minutes": stored["minutes"], "q_matched_acc": stored["q_matched_acc"],
                        "judge_generated_acc": stored["judge_generated_acc"], "from": source}
-                session = _add_row(document, row, recipe, ladder, session, command, json_path)
+                invocation = _add_row(document, row, recipe, ladder, invocation, command, json_path)
                 print(f"{recipe.name}, seed {seed}: from {source}", flush=True)
                 continue
             folder = out / key / f"seed{seed}"
             if default_runs is not None and recipe.gan and recipe.config == InfoGANConfig():
-                folder = default_runs / f"seed{seed}"  # the same run as tools/seeds.py's
+                folder = default_runs / f"seed{seed}"  # the same run as research/seeds.py's
             trainer = train_gan if recipe.gan else train_q_alone
             record = trainer(recipe.config, folder, seed, steps, data, command, verbose)
             scores = measure(folder, data, test_data, judge=recipe.gan,
                              judge_samples=judge_samples)
             row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": record["steps"],
                    "minutes": round(record["seconds"] / 60, 2), **scores}
-            session = _add_row(document, row, recipe, ladder, session, command, json_path)
+            invocation = _add_row(document, row, recipe, ladder, invocation, command, json_path)
             judge = scores["judge_generated_acc"]
             print(f"{recipe.name}, seed {seed}: Q {scores['q_matched_acc']:.3f}, judge "
                   f"{'-' if judge is None else f'{judge:.3f}'}, {row['minutes']:.1f} min "
@@ -135,13 +134,13 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
 
 def _measured_by_seeds(seed_files: tuple[Path, ...], recipe: Recipe, seed: int, steps: int,
                        data: str, test_data: str) -> tuple[str, dict] | None:
-    """(file, row) where tools/seeds.py measured this recipe's seed on this budget, else None."""
+    """(file, row) where research/seeds.py measured this recipe's seed on this budget, else None."""
     if not recipe.gan or (data, test_data) != ("bundled", "bundled"):
         return None
     for path in seed_files:
         rows = read_json(path, [])
         if not isinstance(rows, list):
-            raise ValueError(f"{path}: not a tools/seeds.py results file (a list of seeds); "
+            raise ValueError(f"{path}: not a research/seeds.py results file (a list of seeds); "
                              "give another --seed-files.")
         for row in rows:
             if (row.get("seed"), row.get("steps")) == (seed, steps) and \
@@ -151,13 +150,13 @@ def _measured_by_seeds(seed_files: tuple[Path, ...], recipe: Recipe, seed: int, 
 
 
 def _add_row(document: dict, row: dict, recipe: Recipe, ladder: dict[str, Recipe],
-             session: dict | None, command: str, json_path: Path) -> dict:
-    """Append row to the document and write it at once; returns this invocation's session."""
-    if session is None:  # this invocation adds rows: say who, when and where
-        session = {"command": command, "date": now(), "machine": machine(), "added": 0}
-        document["sessions"].append(session)
-        document.update(command=command, date=session["date"], machine=session["machine"])
-    session["added"] += 1
+             invocation: dict | None, command: str, json_path: Path) -> dict:
+    """Append row to the document and write it at once; returns this invocation's record."""
+    if invocation is None:  # this invocation adds rows: say who, when and where
+        invocation = {"command": command, "date": now(), "machine": machine(), "added": 0}
+        document["invocations"].append(invocation)
+        document.update(command=command, date=invocation["date"], machine=invocation["machine"])
+    invocation["added"] += 1
     document["recipes"][recipe.key] = {"name": recipe.name, "changes": recipe.changes,
                                        "config": dataclasses.asdict(recipe.config)}
     stored = document["recipes"]  # in the ladder's order, for plots; keys it lacks last
@@ -165,7 +164,7 @@ def _add_row(document: dict, row: dict, recipe: Recipe, ladder: dict[str, Recipe
                            **{k: v for k, v in stored.items() if k not in ladder}}
     document["rows"].append(row)
     write_json(json_path, document)
-    return session
+    return invocation
 
 
 def _relabel(document: dict, ladder: dict[str, Recipe]) -> bool:
@@ -207,21 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "ablation",
                         help="checkpoints go to OUT/<row>/seed<k> (default runs/ablation)")
     parser.add_argument("--default-runs", type=Path, default=ROOT / "runs" / "seeds",
-                        help="where tools/seeds.py keeps the default recipe's runs, shared by "
+                        help="where research/seeds.py keeps the default recipe's runs, shared by "
                              "the last GAN row (default runs/seeds)")
     parser.add_argument("--seed-files", type=Path, nargs="*",
-                        default=[ROOT / "docs" / name
+                        default=[ROOT / "docs" / "results" / name
                                  for name in ("seeds.json", "seeds_two_codes.json")],
-                        help="tools/seeds.py results whose runs a row may take instead of "
-                             "training the same run again (default docs/seeds.json "
-                             "docs/seeds_two_codes.json)")
-    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "ablation.json",
-                        help="results, one row per run (default docs/ablation.json)")
-    parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
-    parser.add_argument("--test-data", default="bundled", help="held-out digits (default bundled)")
-    parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
-                        help="generated digits the judge reads per run (default 10,000)")
-    parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+                        help="research/seeds.py results whose runs a row may take instead of "
+                             "training the same run again (default docs/results/seeds.json "
+                             "docs/results/seeds_two_codes.json)")
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "results" / "ablation.json",
+                        help="results, one row per run (default docs/results/ablation.json)")
+    add_run_arguments(parser, "run")
     parser.add_argument("--table", action="store_true",
                         help="train nothing: print --json's medians as a markdown table")
     args = parser.parse_args(argv)
@@ -229,12 +224,12 @@ def main(argv: list[str] | None = None) -> int:
         def print_table() -> None:
             document = read_json(args.json, None)
             if document is None:
-                raise FileNotFoundError(f"no results in {args.json}: run python tools/ablation.py "
+                raise FileNotFoundError(f"no results in {args.json}: run python -m research.ablation "
                                         "first.")
             print(table(document))
 
         return run_tool(args, print_table)
-    command = "python tools/ablation.py " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = "python -m research.ablation " + shlex.join(sys.argv[1:] if argv is None else argv)
 
     def train_and_report() -> None:
         print(table(run(args.rows, parse_seeds(args.seeds), args.steps, args.out, args.json,

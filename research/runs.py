@@ -1,5 +1,5 @@
-"""What tools/ablation.py and tools/seeds.py share: train one recipe for one seed, measure it, and
-keep the results in a JSON file that is rewritten whole and atomically after every run.
+"""What research/ablation.py and research/seeds.py share: train one recipe for one seed, measure
+it, and keep the results in a JSON file that is rewritten whole and atomically after every run.
 
 A killed tool loses at most the run it was training; run it again and it skips what the JSON
 already holds. A run whose checkpoint is complete but whose row never reached the JSON (killed
@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from gan_utils import cli, losses
+from gan_utils import losses, training
 from gan_utils.checkpoints import CheckpointError, load, read_meta, saved_settings
 from gan_utils.configs import InfoGANConfig
 from gan_utils.data import Mnist, load_mnist, make_dataset
@@ -147,6 +147,15 @@ def digits(source: str) -> Mnist:
     return load_mnist(source, verbose=False)
 
 
+def add_run_arguments(parser: argparse.ArgumentParser, each: str) -> None:
+    """The options the seeds and ablation tools share: data, held-out data, judge, verbosity."""
+    parser.add_argument("--data", default="bundled", help="training digits (default bundled)")
+    parser.add_argument("--test-data", default="bundled", help="held-out digits (default bundled)")
+    parser.add_argument("--judge-samples", type=int, default=JUDGE_SAMPLES,
+                        help=f"generated digits the judge reads per {each} (default 10,000)")
+    parser.add_argument("--verbose", action="store_true", help="Keras' line per epoch")
+
+
 def run_tool(args, action) -> int:
     """A tool's main(): check --steps and --judge-samples, run action(); an error is one line, exit 2."""
     try:
@@ -195,8 +204,9 @@ def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str
     record = finished(out, config, seed, steps, "full")
     if record is not None:
         return record
-    return cli.train("infogan", out, steps=steps, seed=seed, data=data, verbose=verbose,
-                     command=command, model_options=dataclasses.asdict(config), overwrite=True)
+    return training.train("infogan", out, steps=steps, seed=seed, data=data, verbose=verbose,
+                          command=command, model_options=dataclasses.asdict(config),
+                          overwrite=True)
 
 
 class QAlone(keras.Model):
@@ -253,7 +263,7 @@ def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data:
         return record
     keras.utils.set_random_seed(seed)
     mnist = digits(data)
-    batch = cli.DEFAULT_BATCH_SIZE
+    batch = training.DEFAULT_BATCH_SIZE
     if len(mnist.x_train) < batch:
         raise ValueError(f"{data}: {len(mnist.x_train)} training digits, fewer than a batch.")
     model = QAlone(config)
@@ -261,12 +271,10 @@ def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data:
     dataset = make_dataset(mnist.x_train, None, batch_size=batch, seed=seed,
                            neighbours=model.gan.data_neighbours)
     start = time.perf_counter()
-    cli.fit_steps(model, dataset, steps, verbose=verbose)
-    training = {"command": command, "mode": "q_alone", "seed": seed, "batch_size": batch,
-                "data": mnist.source, "train_digits": int(len(mnist.x_train)),
-                "passes": round(steps * batch / len(mnist.x_train), 2),
-                "seconds": round(time.perf_counter() - start, 1)}
-    model.gan.save(out, training=training)  # save adds the steps D/Q's optimizer took
+    training.fit_steps(model, dataset, steps, verbose=verbose)
+    record = training.training_record(mnist, steps, batch, seed, mode="q_alone", command=command)
+    record["seconds"] = round(time.perf_counter() - start, 1)
+    model.gan.save(out, training=record)  # save adds the steps D/Q's optimizer took
     return read_meta(out)["training"]
 
 
