@@ -1,9 +1,15 @@
-"""Keras callbacks for GAN training: sample grids, a GIF, safe checkpoints, a step budget, a probe."""
+"""Keras callbacks for GAN training: sample grids, a GIF, safe checkpoints, a step budget, a
+probe, and a backup that lets an interrupted fit go on where it stopped."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 import math
+import os
+import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -20,21 +26,27 @@ class SampleGrid(keras.callbacks.Callback):
 
     Each frame names its rows (digits for ACGAN, the model's own categories for InfoGAN) and
     says at which optimizer step it was drawn and what the columns are. live=True redraws the
-    picture in place in a notebook, under the progress bar.
+    picture in place in a notebook, under the progress bar. out_dir saves each frame as a PNG
+    (grid_000.png, ...; with name_by_step, step_0000078.png, so that a run resumed from a backup
+    draws its lost epochs again over the same files instead of beside them).
     """
 
     def __init__(self, n_cols: int = 10, style_index: int = 0, seed: int = 0,
-                 out_dir: str | Path | None = None, live: bool = False, scale: int = 2):
+                 out_dir: str | Path | None = None, live: bool = False, scale: int = 2,
+                 name_by_step: bool = False):
         super().__init__()
         self.n_cols, self.style_index, self.seed = n_cols, style_index, seed
         self.out_dir = Path(out_dir) if out_dir else None
+        self.name_by_step = name_by_step  # step_0000078.png: a resumed run redraws, not repeats
         self.live, self.scale = live, scale
         self.frames: list[np.ndarray] = []
         self._display = None
 
     def on_train_begin(self, logs=None):
-        if not self.frames:  # frame 0: the untrained generator, the start of the GIF
-            self.add_frame("untrained")
+        if not self.frames:  # frame 0: the generator as fit finds it, the start of the GIF
+            optimizer = getattr(self.model, "d_optimizer", None)
+            resumed = optimizer is not None and int(optimizer.iterations.numpy()) > 0
+            self.add_frame("resumed" if resumed else "untrained")
 
     def on_epoch_end(self, epoch, logs=None):
         self.add_frame("")
@@ -56,7 +68,9 @@ class SampleGrid(keras.callbacks.Callback):
         self.frames.append(frame)
         if self.out_dir:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(frame).save(self.out_dir / f"grid_{len(self.frames) - 1:03d}.png")
+            name = (f"step_{step:07d}.png" if self.name_by_step
+                    else f"grid_{len(self.frames) - 1:03d}.png")
+            Image.fromarray(frame).save(self.out_dir / name)
         if self.live:
             self._show(frame)
 
@@ -72,14 +86,19 @@ class StopAfterSteps(keras.callbacks.Callback):
     """End fit after exactly `steps` batches, even inside an epoch (whose end callbacks still run).
 
     With a repeated dataset and a fixed steps_per_epoch, a training budget that is not a whole
-    number of epochs: fit(data.repeat(), epochs=ceil(steps / S), steps_per_epoch=S).
+    number of epochs: fit(data.repeat(), epochs=ceil(steps / S), steps_per_epoch=S). A fit that
+    a TrainingBackup resumes at epoch e counts its e x S earlier steps too.
     """
 
     def __init__(self, steps: int):
         super().__init__()
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
             raise ValueError(f"steps must be a whole number >= 1, got {steps!r}.")
-        self.steps, self.done = int(steps), 0
+        self.steps, self.done = int(steps), None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.done is None:  # the first epoch of this fit: later than 0 when a backup resumed
+            self.done = epoch * self.params["steps"]
 
     def on_train_batch_end(self, batch, logs=None):
         self.done += 1
@@ -159,6 +178,148 @@ class SafeCheckpoint(keras.callbacks.Callback):
             self.model.save(self.dirpath, training=self.training)
             self._last_good = [variable.numpy() for variable in self._state()]
             self.saved_steps.append(int(self.model.d_optimizer.iterations.numpy()))
+
+
+class BackupError(ValueError):
+    """A backup that cannot be continued: it belongs to another run, or it is unreadable."""
+
+
+class TrainingBackup(keras.callbacks.BackupAndRestore):
+    """Keras' BackupAndRestore for a GAN run: a fit that was interrupted goes on where it stopped.
+
+    After every epoch it writes the whole training state to `backup_dir`: both networks, both
+    optimizers (their moments, their step counts and G's moving average), the random moves'
+    state; beside it run.json, which describes the run (the model's settings and `run`, e.g.
+    steps, batch size, seed, data) and holds the history so far. The next fit() given a
+    TrainingBackup of the same folder restores all that and starts at the epoch after the last
+    backup, saying "resuming at step N of M"; the History that fit returns then holds every
+    epoch, the restored ones first. A backup of another run is refused with one line that names
+    what differs. The backup stays when fit ends (a finished run is restored at once, for
+    nothing); discard() deletes it.
+    """
+
+    def __init__(self, backup_dir: str | Path, run: dict | None = None, verbose: bool = True):
+        super().__init__(str(backup_dir), save_freq="epoch", double_checkpoint=True,
+                         delete_checkpoint=False)
+        self.folder, self.run, self.verbose = Path(backup_dir), dict(run or {}), verbose
+        self.history: dict[str, list] = {}  # every epoch's logs, restored ones first
+        self.resumed_at: int | None = None  # the optimizer step the last fit resumed from, if any
+        self.resumes: list[int] = []  # every step this run was resumed at, over all its fits
+        self._restored_epochs, self._earlier_seconds, self._started = 0, 0.0, None
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent in fit on this run, over all its fits (interrupted ones included)."""
+        now = time.perf_counter() - self._started if self._started is not None else 0.0
+        return self._earlier_seconds + now
+
+    @property
+    def run_file(self) -> Path:
+        """The backup's description of its run, and the history so far."""
+        return self.folder / "run.json"
+
+    def description(self) -> dict:
+        """What a backup must match to be continued: the model, its settings and `run`."""
+        settings = getattr(self.model, "config", None)
+        settings = dataclasses.asdict(settings) if dataclasses.is_dataclass(settings) else {}
+        return {"model": type(self.model).__name__, "settings": settings, **self.run}
+
+    def stored(self) -> dict | None:
+        """run.json of the backup in the folder, or None when there is none."""
+        if not self.run_file.is_file():
+            if self.folder.is_dir() and any(self.folder.glob("*.weights.h5")):
+                raise BackupError(f"{self.folder}: a backup without its run.json; delete the "
+                                  "folder to start afresh.")
+            return None
+        try:
+            stored = json.loads(self.run_file.read_text())
+            return {"run": dict(stored["run"]), "history": dict(stored.get("history", {})),
+                    "steps_done": int(stored.get("steps_done", 0)),
+                    "seconds": float(stored.get("seconds", 0.0)),
+                    "resumes": [int(step) for step in stored.get("resumes", [])]}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BackupError(f"{self.run_file}: unreadable ({exc}); delete {self.folder} to start "
+                              "afresh.") from exc
+
+    def on_train_begin(self, logs=None):
+        stored, wanted = self.stored(), self.description()
+        if stored is not None and stored["run"] != wanted:
+            raise BackupError(f"{self.folder} holds a backup of another run ("
+                              f"{_differences(stored['run'], wanted)}); delete it, or train into "
+                              "another folder, to start afresh.")
+        unused = self.model.optimizer  # Keras' default one, which a GAN's own steps never use:
+        if unused is not None and not unused.built:  # built now as Keras builds it to restore, so
+            unused.build(self.model.trainable_variables)  # every backup holds the same variables
+        super().on_train_begin(logs)  # Keras restores the weights and both optimizers
+        self.history, self._restored_epochs, self.resumed_at = {}, 0, None
+        self._started, self._earlier_seconds, self.resumes = time.perf_counter(), 0.0, []
+        if stored is None:
+            return
+        # The optimizers' step count is the truth (a kill between two files of a backup leaves
+        # Keras' epoch count one behind): start at the epoch after it, keep the history up to it.
+        done = _optimizer_steps(self.model)
+        total = self.run.get("steps") or self.params["epochs"] * self.params["steps"]
+        epochs = self.params["epochs"] if done >= total else done // self.params["steps"]
+        self.model._initial_epoch = self._restored_epochs = epochs
+        self.history = {name: values[:epochs] for name, values in stored["history"].items()}
+        self.resumed_at, self._earlier_seconds = done, stored["seconds"]
+        self.resumes = stored["resumes"] + ([done] if done < total else [])
+        if self.verbose:
+            state = (f"this run already finished ({done:,} of {total:,} steps); nothing to train"
+                     if done >= total else f"resuming at step {done:,} of {total:,}")
+            print(f"{state} (backup in {self.folder})", flush=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for name, value in (logs or {}).items():
+            self.history.setdefault(name, []).append(float(value))
+        _write_json(self.run_file, {"run": self.description(), "history": self.history,
+                                    "steps_done": _optimizer_steps(self.model),
+                                    "seconds": round(self.seconds, 1),
+                                    "resumes": self.resumes})  # first ...
+        super().on_epoch_end(epoch, logs)  # ... then the weights and optimizers
+
+    def on_train_end(self, logs=None):
+        history = self.model.history  # fit's History: this fit's epochs only, so far
+        if history is not None and self._restored_epochs:
+            history.history = {name: list(values) for name, values in self.history.items()}
+            history.epoch = list(range(len(next(iter(self.history.values()), []))))
+        self.model._initial_epoch = None  # a later fit of this model starts at epoch 0 again
+        self._earlier_seconds, self._started = self.seconds, None
+        super().on_train_end(logs)
+
+    def discard(self) -> None:
+        """Delete the backup: the next fit starts from step 0."""
+        if self.folder.is_dir():
+            shutil.rmtree(self.folder)
+
+
+def _optimizer_steps(model) -> int:
+    """The optimizer steps a model has taken (D's optimizer for a GAN)."""
+    optimizer = getattr(model, "d_optimizer", None) or model.optimizer
+    return int(optimizer.iterations.numpy()) if optimizer is not None else 0
+
+
+def _differences(stored: dict, wanted: dict) -> str:
+    """What differs between two run descriptions, e.g. "steps 1,000 here, 2,000 in the backup"."""
+    if stored.get("model") != wanted.get("model"):  # another model: its settings differ anyway
+        return f"model {wanted.get('model')} here, {stored.get('model')} in the backup"
+    parts = []
+    for key in sorted(set(stored) | set(wanted)):
+        old, new = stored.get(key), wanted.get(key)
+        if key == "settings" and isinstance(old, dict) and isinstance(new, dict):
+            parts += [f"{name} {new.get(name)!r} here, {old.get(name)!r} in the backup"
+                      for name in sorted(set(old) | set(new)) if old.get(name) != new.get(name)]
+        elif old != new:
+            parts.append(f"{key} {new!r} here, {old!r} in the backup")
+    return "; ".join(parts)
+
+
+def _write_json(path: Path, document: dict) -> None:
+    """Write JSON whole or not at all: a temporary file beside it, then a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_text(json.dumps(document, indent=1) + "\n")
+    os.replace(staged, path)
 
 
 def png_bytes(frame: np.ndarray, scale: int = 1) -> bytes:

@@ -10,6 +10,7 @@ it the new one, never a mix. load() checks each file against the sha256 that con
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import re
@@ -35,6 +36,24 @@ _WRITTEN_BY_SAVE = ("format", "model", "config", "files", "alignment", "style_na
 
 class CheckpointError(ValueError):
     """Raised when a checkpoint folder is missing, incomplete, damaged or holds another model."""
+
+
+# The model classes a checkpoint can hold, by the name config.json records ("ACGAN", "InfoGAN").
+# Each class adds itself with @register_model, so this module never imports the models.
+MODELS: dict[str, type] = {}
+
+
+def register_model(model_class: type) -> type:
+    """Class decorator: checkpoints that name this class (by __name__) load as it."""
+    MODELS[model_class.__name__] = model_class
+    return model_class
+
+
+def model_class(name: str) -> type | None:
+    """The class a checkpoint's "model" names, or None if no model has that name."""
+    if name not in MODELS:  # the models register themselves when they load
+        importlib.import_module("gan_utils.models")
+    return MODELS.get(name)
 
 
 # --------------------------------------------------------------------------- save
@@ -162,8 +181,6 @@ def is_half_precision(dirpath: str | os.PathLike) -> bool:
 
 def read_meta(dirpath: str | os.PathLike) -> dict:
     """A checkpoint's config.json, checked: its format, its model and its config are known."""
-    from gan_utils.models import MODELS  # here, not at the top: models imports this module
-
     dirpath = Path(dirpath)
     config_file = dirpath / "config.json"
     if not dirpath.is_dir():
@@ -175,7 +192,7 @@ def read_meta(dirpath: str | os.PathLike) -> dict:
         name, config = meta["model"], meta["config"]
     except (ValueError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{config_file}: not a gan_utils checkpoint config ({exc}).") from exc
-    if meta.get("format") not in (CHECKPOINT_FORMAT, _FIXED_NAME_FORMAT) or name not in MODELS:
+    if meta.get("format") not in (CHECKPOINT_FORMAT, _FIXED_NAME_FORMAT) or not model_class(name):
         raise CheckpointError(f"{config_file}: unknown checkpoint format {meta.get('format')!r} "
                               f"or model {name!r}.")
     if not isinstance(config, dict):
@@ -212,10 +229,18 @@ def weight_files(dirpath: str | os.PathLike, meta: dict | None = None) -> dict[s
     return found
 
 
+def _whole_hdf5(path: Path) -> bool:
+    """Whether h5py can open the file and walk every object in it (a cut file fails)."""
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(lambda name, item: item[()] if isinstance(item, h5py.Dataset) else None)
+        return True
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
 def load(dirpath: str | os.PathLike, expect: str | type | None = None):
     """Rebuild the model saved in a folder by model.save(), with its weights."""
-    from gan_utils.models import MODELS  # here, not at the top: models imports this module
-
     dirpath = Path(dirpath)
     meta = read_meta(dirpath)
     name, config = meta["model"], meta["config"]
@@ -224,10 +249,13 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None):
     if expected and expected != name:
         raise CheckpointError(f"{dirpath} holds an {name} checkpoint, not {expected}.")
     try:
-        model = MODELS[name](**saved_settings(meta))
+        model = model_class(name)(**saved_settings(meta))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{config_file}: its config does not make an {name}: {exc}") from exc
     for part, path in weight_files(dirpath, meta).items():
+        if not _whole_hdf5(path):  # format 1 names no sha256: a cut file shows only here
+            raise CheckpointError(f"{path}: damaged (not a whole HDF5 file: truncated or "
+                                  "overwritten); save the model again or use another checkpoint.")
         try:
             getattr(model, part).load_weights(path)
         except Exception as exc:

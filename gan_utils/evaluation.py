@@ -22,11 +22,6 @@ from gan_utils.data import to_unit_range
 from gan_utils.judge import classifier_features, classify_digits, judge_ceiling, judge_confusion
 from gan_utils.measures import PROPERTIES, frechet_distance
 
-# Moved to gan_utils.judge and gan_utils.reports; still importable from here, because the
-# notebooks call gu.evaluation.classify_digits, label_accuracy, load_classifier, format_report.
-from gan_utils.judge import label_accuracy, load_classifier  # noqa: F401  (re-export)
-from gan_utils.reports import format_report  # noqa: F401  (re-export)
-
 
 @dataclass
 class Matching:
@@ -125,13 +120,25 @@ def strongest_trait(split: dict) -> tuple[str, float]:
 
 def category_accuracy(model, images: np.ndarray, labels: np.ndarray) -> Matching:
     """Q's category on real labelled digits (uint8 or [-1, 1]), matched one-to-one to labels."""
+    if len(images) == 0 or len(labels) == 0:
+        raise ValueError("no digits given: Q's categories are matched on labelled images, "
+                         f"got {len(images)} images and {len(labels)} labels.")
     images = to_unit_range(images) if np.asarray(images).dtype == np.uint8 else images
     probs, _ = model.recognize(images)
     return match_categories(probs.argmax(axis=1), labels, model.num_categories)
 
 
 def align(model, images: np.ndarray, labels: np.ndarray) -> Matching:
-    """Match InfoGAN's categories to digits from Q's reading of real labelled digits; store it."""
+    """Match InfoGAN's categories to digits from Q's reading of real labelled digits; store it.
+
+    Every digit the mapping names must be among the labels: a category -> digit entry that no
+    labelled digit supports would be a guess, so labels missing a digit are refused.
+    """
+    missing = sorted(set(range(model.num_categories)) - set(np.asarray(labels).tolist()))
+    if len(labels) and missing:
+        raise ValueError(f"alignment needs labelled examples of every digit; digit(s) {missing} "
+                         f"are missing from the {len(labels)} labels given (pass digits of all "
+                         f"{model.num_categories}, e.g. a few hundred training digits).")
     matching = category_accuracy(model, images, labels)
     model.set_alignment(matching.category_to_label)
     return matching
@@ -192,7 +199,7 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
     needed = categories_needed(model.num_categories, share)
     codes = []
     for index in range(model.num_styles):
-        per_category = _sweep_rho(model, np.eye(model.num_styles)[index], limit, steps, draws, seed)
+        per_category = style_sweep_rho(model, np.eye(model.num_styles)[index], limit, steps, draws, seed)
         median = {name: float(np.median(rhos)) for name, rhos in per_category.items()}
         best = max(median, key=lambda name: abs(median[name]))
         agreeing = int(sum(np.sign(r) == np.sign(median[best]) != 0 for r in per_category[best]))
@@ -206,34 +213,8 @@ def name_style_codes(model, limit: float | None = None, steps: int = 9, draws: i
     return codes
 
 
-def best_style_direction(model, prop: str = "slant", angles: int = 12,
-                         limit: float | None = None, steps: int = 9, draws: int = 40,
-                         seed: int = 0) -> tuple[float, float]:
-    """The direction in the plane of style codes 1 and 2 that moves `prop` most, and its rho.
-
-    Sweeps `angles` directions in [0, 180) degrees (0 = code 1, 90 = code 2; the other codes stay
-    at 0) as name_style_codes sweeps one code; returns (angle, median over categories of rho).
-    rho's sign belongs to that direction: the opposite one, angle + 180, has -rho. A property
-    that lies along a mix of the two codes shows here, not in name_style_codes.
-    """
-    if model.num_styles < 2:
-        raise ValueError(f"best_style_direction needs 2 style codes; the model has "
-                         f"{model.num_styles}.")
-    if prop not in PROPERTIES:
-        raise ValueError(f"unknown property {prop!r}; the properties are {list(PROPERTIES)}.")
-    best = (0.0, 0.0)
-    for angle in np.arange(angles) * 180.0 / angles:
-        direction = np.zeros(model.num_styles)
-        direction[:2] = np.round([np.cos(np.radians(angle)), np.sin(np.radians(angle))], 12)
-        rho = float(np.median(_sweep_rho(model, direction, limit, steps, draws, seed,
-                                         {prop: PROPERTIES[prop]})[prop]))
-        if abs(rho) > abs(best[1]):
-            best = (float(angle), rho)
-    return best
-
-
-def _sweep_rho(model, direction: np.ndarray, limit: float | None, steps: int, draws: int,
-               seed: int, properties: dict | None = None) -> dict[str, list[float]]:
+def style_sweep_rho(model, direction: np.ndarray, limit: float | None, steps: int, draws: int,
+                    seed: int, properties: dict | None = None) -> dict[str, list[float]]:
     """Move the style codes along `direction` over [-limit, limit]; each property's rho per category.
 
     The other codes stay at 0; `draws` noise vectors (from seed) per category, the same for every
@@ -273,6 +254,11 @@ def _rank_correlation(code_values: np.ndarray, measured: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------- FID
 
+# A Fréchet distance fits a Gaussian to each image set in the judge's 84 features: with fewer
+# digits than features the covariance is singular, and well above that it still shrinks as the
+# sample grows. Below this many digits a side, no FID is given.
+MIN_FID_DIGITS = 1_000
+
 
 def diversity(features: np.ndarray, labels: np.ndarray, k: int) -> list[float]:
     """Mean pairwise distance between the feature vectors of each label's images (collapse -> 0)."""
@@ -307,11 +293,17 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
     report: dict = {"model": type(model).__name__, "n_test": int(len(test_images)),
                     "split": split}
     k = model.num_labels
-    fake_labels = np.arange(n_fid) % k
-    fake = model.generate(fake_labels, seed=seed)
     real = to_unit_range(test_images[:n_fid])
+    fake_labels = np.arange(len(real)) % k  # as many generated digits as real ones
+    fake = model.generate(fake_labels, seed=seed)
     fake_features, real_features = classifier_features(fake), classifier_features(real)
-    report["fid"] = round(frechet_distance(fake_features, real_features), 2)
+    report["fid_digits"] = int(len(real))  # a side
+    if len(real) >= MIN_FID_DIGITS:
+        report["fid"] = round(frechet_distance(fake_features, real_features), 2)
+    else:
+        report["fid"] = None
+        report["fid_note"] = (f"not measured: an FID needs at least {MIN_FID_DIGITS:,} held-out "
+                              f"digits, got {len(real):,}")
     report["diversity"] = [round(d, 2) for d in diversity(fake_features, fake_labels, k)]
     real_by_digit = diversity(real_features, np.asarray(test_labels[:n_fid]), 10)
     report["diversity_real"] = round(float(np.mean(real_by_digit)), 2)
@@ -322,9 +314,10 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
         half = len(test_images) // 2
         floor_a, floor_b = test_images[:half][:n_fid], test_images[half:][:n_fid]
         floor_source = "two halves of the test digits"
-    if min(len(floor_a), len(floor_b)) >= 2:
+    if min(len(floor_a), len(floor_b)) >= MIN_FID_DIGITS:
         report["fid_floor"] = round(mnist_fid(to_unit_range(floor_a), to_unit_range(floor_b)), 2)
         report["fid_floor_source"] = floor_source
+        report["fid_floor_digits"] = int(min(len(floor_a), len(floor_b)))
     report["judge_ceiling"] = judge_ceiling()
     if report["model"] == "ACGAN":
         confusion = judge_confusion(model, n=n_label, seed=seed)
@@ -367,9 +360,6 @@ def evaluation_report(model, test_images: np.ndarray, test_labels: np.ndarray,
     return report
 
 
-evaluate = evaluation_report  # its name before 2026-12: kept so older notebooks still run
-
-
 def collapse_notes(fake_diversity: list[float], real_diversity: list[float],
                    digit_of_label: dict[int, int], threshold: float = 0.5) -> list[str]:
     """Labels whose digits vary less than `threshold` times the real digits they stand for.
@@ -410,8 +400,3 @@ def _mapping_problems(confusion: np.ndarray, mapping: dict[int, int],
                          + (f", best told apart by {trait[0]} (AUC {trait[1]:.2f})" if trait else ""))
     return notes
 
-
-if __name__ == "__main__":  # the old spelling of `python -m gan_utils.judge --train-classifier`
-    from gan_utils.judge import main
-
-    main()

@@ -42,6 +42,16 @@ def _style(code: dict, needed: int | None) -> str:
     return text + ")"
 
 
+def _fid(report: dict) -> str:
+    """The FID with how many digits it used and its real-vs-real floor, or why it is missing."""
+    if report.get("fid") is None:
+        return "-  (" + report.get("fid_note", "not measured") + ")"
+    digits = f" on {report['fid_digits']:,} digits a side" if "fid_digits" in report else ""
+    floor = (f" (real-vs-real floor {report['fid_floor']}: {report['fid_floor_source']})"
+             if "fid_floor" in report else "")
+    return f"{report['fid']}{digits}{floor}"
+
+
 def format_report(report: dict) -> str:
     """The report as a short readable table: what the generator draws first."""
     lines = [f"{report['model']} on {report['n_test']:,} {report.get('split', 'held-out')} digits"]
@@ -59,9 +69,7 @@ def format_report(report: dict) -> str:
                      "(Q reads real digits, matched one-to-one)")
     if report.get("judge_confusion"):
         lines.append(f"  judge misreads             {misreadings(report['judge_confusion'])}")
-    floor = (f" (real-vs-real floor {report['fid_floor']}: {report['fid_floor_source']})"
-             if "fid_floor" in report else "")
-    lines.append(f"  MNIST FID                  {report['fid']}{floor}")
+    lines.append(f"  MNIST FID                  {_fid(report)}")
     if "diversity" in report:
         lines.append(f"  diversity per label        {min(report['diversity'])}..{max(report['diversity'])}"
                      f"  (real digits {report['diversity_real']}; near 0 = collapse)")
@@ -95,8 +103,8 @@ def compare_table(acgan: dict, infogan: dict) -> str:
              _judged(infogan, "label_accuracy", short=True)),
             ("matched category accuracy", "-",
              f"{category:.4f} (Q on real digits)" if category is not None else "-"),
-            ("MNIST FID (floor)", f"{acgan['fid']} ({acgan.get('fid_floor', '-')})",
-             f"{infogan['fid']} ({infogan.get('fid_floor', '-')})"),
+            ("MNIST FID (floor)", f"{acgan['fid'] or '-'} ({acgan.get('fid_floor', '-')})",
+             f"{infogan['fid'] or '-'} ({infogan.get('fid_floor', '-')})"),
             ("style codes", "none", styles or "-")]
     first, second = (max(len(r[i]) for r in rows) for i in (0, 1))
     lines = [f"{a:<{first}}  {b:<{second}}  {c}".rstrip() for a, b, c in rows]

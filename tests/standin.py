@@ -5,7 +5,7 @@ bundled ones. online_mnist() makes 60,000 from those: each bundled digit 12 time
 moved by a different small shift (-2..2 pixels in x and y, empty pixels filled with black, so
 no ink wraps around), all 60,000 distinct images, shuffled as keras' are; labels carried
 along; the 10,000 bundled test digits as the test split. Used by the `online_mnist` fixture
-(tests/conftest.py) and tools/bench_online.py.
+(tests/conftest.py).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ they fail instead.
 
 import contextlib
 import importlib.util
+import io
 import os
 import shutil
 import signal
@@ -18,7 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "04_explore.ipynb"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -104,7 +107,7 @@ def move_slider_and_check(page, shot: Path) -> None:
     page.get_by_text("median_ms").first.wait_for(timeout=240_000)  # the notebook's last output
     page.wait_for_timeout(1000)
     image = page.locator("img.widget-image").first  # the explorer's digit
-    before = image.get_attribute("src")
+    before, drawn = image.get_attribute("src"), pixels(image.screenshot())
     handle = page.locator(".noUi-handle").first
     for _ in range(3):  # JupyterLab can take the focus back as Run All ends: press again
         handle.focus()
@@ -115,8 +118,17 @@ def move_slider_and_check(page, shot: Path) -> None:
             break
     else:
         raise TimeoutError("the digit was not redrawn after three rounds of five key presses")
+    page.wait_for_timeout(500)  # the new picture painted
+    redrawn = pixels(image.screenshot())
     page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
+    assert drawn.shape == redrawn.shape and drawn.std() > 20  # a digit, not a blank square
+    changed = np.abs(drawn.astype(float) - redrawn.astype(float)) > 40
+    assert changed.mean() > 0.01, "the slider moved, but the digit on screen looks the same"
+
+
+def pixels(png: bytes) -> np.ndarray:
+    """A screenshot as grey levels 0..255."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("L"))
 
 
 def run_all_cells(page) -> None:
@@ -139,6 +151,7 @@ def run_all_cells(page) -> None:
     raise AssertionError("Run All Cells did not start the notebook in JupyterLab")
 
 
+@pytest.mark.slow
 def test_explorer_in_jupyterlab(browser, served_copy, tmp_path):
     port = free_port()
     lab = start([str(BIN / "jupyter"), "lab", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
@@ -158,6 +171,7 @@ def test_explorer_in_jupyterlab(browser, served_copy, tmp_path):
         stop(lab)
 
 
+@pytest.mark.slow
 def test_explorer_as_voila_app(browser, served_copy, tmp_path):
     port = free_port()
     log = tmp_path / "voila.log"

@@ -1,9 +1,11 @@
 """gan_utils.builders: the shared generator and discriminator trunk."""
 
+import keras
 import numpy as np
 import pytest
 
 from gan_utils import TRUNK_FEATURES, mnist_uni_disc_cnn, mnist_uni_gen_cnn
+from gan_utils.builders import SingleChannelConv2D
 
 
 def test_generator_grows_a_code_into_a_digit():
@@ -49,3 +51,11 @@ def test_generator_rejects_a_bad_latent_dim(bad):
 def test_trunk_rejects_a_bad_dropout():
     with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
         mnist_uni_disc_cnn(dropout=1.0)
+
+
+def test_single_channel_conv_equals_keras_conv2d():
+    x = np.random.default_rng(0).normal(size=(3, 28, 28, 32)).astype("float32")
+    fast, reference = SingleChannelConv2D(4), keras.layers.Conv2D(1, 4, padding="same")
+    fast.build(x.shape), reference.build(x.shape)
+    fast.set_weights(reference.get_weights())
+    np.testing.assert_allclose(fast(x).numpy(), reference(x).numpy(), atol=1e-5)

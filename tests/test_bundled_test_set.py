@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import gan_utils as gu
+import gan_utils.commands
 import gan_utils.data
 from gan_utils.cli import main as cli
 
@@ -46,9 +47,9 @@ def test_evaluate_needs_no_network_by_default(tmp_path, monkeypatch, capsys):
         raise OSError("no network")
 
     monkeypatch.setattr(gan_utils.data, "_load_keras", offline)
-    sizes = dict(n_fid=200, n_label=200, style_draws=4)
-    real_report = gan_utils.cli.evaluation_report
-    monkeypatch.setattr(gan_utils.cli, "evaluation_report",
+    sizes = dict(n_fid=1000, n_label=200, style_draws=4)
+    real_report = gan_utils.commands.evaluation_report
+    monkeypatch.setattr(gan_utils.commands, "evaluation_report",
                         lambda *a, **k: real_report(*a, **k, **sizes))
     gu.ACGAN(noise_dim=8).save(tmp_path / "ac")
     assert cli(["evaluate", str(tmp_path / "ac"), "--json"]) == 0

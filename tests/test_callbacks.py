@@ -1,6 +1,5 @@
 """gan_utils.callbacks and the train CLI: grids, GIFs, safe checkpoints, interruption."""
 
-import json
 
 import keras
 import numpy as np
@@ -10,8 +9,6 @@ from PIL import Image
 import gan_utils as gu
 import gan_utils.cli
 from gan_utils.callbacks import SafeCheckpoint, SampleGrid, save_gif
-from gan_utils.checkpoints import weight_files
-from gan_utils.cli import main as cli
 from gan_utils.plots import sample_grid
 
 
@@ -23,6 +20,7 @@ def test_sample_grid_shapes_rows_by_columns(small):
     assert acgan_grid.shape == (302, 122) and acgan_grid.dtype == np.uint8
 
 
+@pytest.mark.slow
 def test_grid_frames_per_epoch_saved_and_made_into_a_gif(tmp_path, digits, small):
     model = small()
     grids = SampleGrid(n_cols=5, out_dir=tmp_path / "grids")
@@ -37,6 +35,7 @@ def test_grid_frames_per_epoch_saved_and_made_into_a_gif(tmp_path, digits, small
         save_gif([], tmp_path / "empty.gif")
 
 
+@pytest.mark.slow
 def test_checkpoint_restores_the_last_good_weights_after_nan(tmp_path, digits, capsys, small):
     model = small()
     data = gu.make_dataset(digits[0], batch_size=64, neighbours=5)
@@ -95,46 +94,6 @@ def test_interrupting_fit_keeps_the_weights_trained_so_far(tmp_path, digits, sma
                                   model.generate([2], seed=1))
 
 
-@pytest.mark.parametrize("kind", ["infogan", "acgan"])
-def test_train_cli_writes_everything(tmp_path, digits, kind):
-    x, y = digits
-    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
-    out = tmp_path / "run"
-    cli(["train", kind, "--out", str(out), "--steps", "3", "--seed", "3",
-         "--data", str(tmp_path / "tiny.npz")])
-    assert {"config.json", "grid.png", "training.gif", "history.json"} <= {
-        p.name for p in out.iterdir()}
-    assert set(weight_files(out)) == {"generator", "discriminator"}
-    meta = json.loads((out / "config.json").read_text())
-    assert meta["training"]["steps"] == 3 and meta["training"]["seed"] == 3
-    assert meta["training"]["passes"] == round(3 * 64 / 128, 2)
-    assert meta["training"]["command"].startswith(f"python -m gan_utils train {kind} --out ")
-    assert len(json.loads((out / "history.json").read_text())["d_loss"]) == 1
-    # untrained + one per epoch, and for ACGAN (ema_momentum > 0) a last frame of G's averaged weights
-    assert Image.open(out / "training.gif").n_frames == 2 + (kind == "acgan")
-    assert type(gu.load(out)).__name__.lower() == kind
-
-
-def test_train_cli_counts_steps_across_epochs_and_the_end_of_the_data(tmp_path, digits,
-                                                                      monkeypatch):
-    """80 steps on 128 digits: 40 passes over the data, one full epoch of 78 steps and 2 more."""
-    x, y = digits
-    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
-    monkeypatch.setattr(gan_utils.cli, "STEPS_PER_EPOCH", 30)  # 3 epochs: 30 + 30 + 20 steps
-    training = gan_utils.cli.train("acgan", tmp_path / "run", steps=80,
-                                   data=str(tmp_path / "tiny.npz"), verbose=0)
-    assert training["steps"] == 80 and training["passes"] == 40.0
-    assert len(json.loads((tmp_path / "run" / "history.json").read_text())["d_loss"]) == 3
-
-
-def test_train_cli_epochs_are_passes_over_the_data(tmp_path, digits):
-    x, y = digits
-    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
-    training = gan_utils.cli.train("infogan", tmp_path / "run", epochs=2,
-                                   data=str(tmp_path / "tiny.npz"), verbose=0)
-    assert training["steps"] == 4 and training["passes"] == 2.0  # 128 digits = 2 batches of 64
-
-
 def test_stop_after_steps_ends_fit_inside_an_epoch(small, digits):
     model = small(gu.ACGAN)
     data = gu.make_dataset(*digits, batch_size=32).repeat()
@@ -144,24 +103,6 @@ def test_stop_after_steps_ends_fit_inside_an_epoch(small, digits):
     assert len(history.history["d_loss"]) == 3  # the cut epoch still ends, and is logged
     with pytest.raises(ValueError, match="steps must be a whole number >= 1"):
         gu.callbacks.StopAfterSteps(0)
-
-
-def test_fit_steps_trains_any_keras_model_on_a_dataset_without_a_shuffle_warning(digits):
-    """cli.fit_steps (the CLI's and tools/runs.py's Q-alone training): exactly `steps` steps, and
-    no "shuffle=True ... will be ignored" warning from Keras for a model that is not one of ours."""
-    import warnings
-
-    import keras
-
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10)])
-    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    data = gu.make_dataset(*digits, batch_size=32)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        gan_utils.cli.fit_steps(model, data, steps=5, verbose=0)
-    assert not [w for w in caught if "shuffle" in str(w.message)]
-    assert int(model.optimizer.iterations.numpy()) == 5
 
 
 def test_category_probe_reads_q_on_held_out_digits_every_few_epochs(small, digits, bundled):
@@ -177,83 +118,6 @@ def test_category_probe_reads_q_on_held_out_digits_every_few_epochs(small, digit
     assert len(probe.merged) == 2
     with pytest.raises(ValueError, match="as many labels as images"):
         gu.callbacks.CategoryProbe(bundled.x_test[:10], bundled.y_test[:9])
-
-
-def test_train_cli_rejects_a_test_only_folder(tmp_path, digits, capsys):
-    x, y = digits
-    np.savez(tmp_path / "test_only.npz", x_train=x[:0], y_train=y[:0], x_test=x, y_test=y)
-    assert cli(["train", "infogan", "--out", str(tmp_path / "run"), "--data",
-                str(tmp_path / "test_only.npz")]) == 2
-    assert "no training digits" in capsys.readouterr().err
-
-
-def test_evaluate_cli_reports_infogan_as_json(tmp_path, digits, capsys, monkeypatch, small,
-                                             write_idx):
-    x, y = digits
-    write_idx(tmp_path / "t10k-images-idx3-ubyte", x[:100])
-    write_idx(tmp_path / "t10k-labels-idx1-ubyte", y[:100])
-    model = small()
-    model.fit(gu.make_dataset(x, batch_size=64, neighbours=5), epochs=1, verbose=0)
-    model.save(tmp_path / "info")
-    import functools
-
-    import gan_utils.cli
-
-    quick = functools.partial(gan_utils.cli.evaluate_dir, n_fid=200, n_label=200, style_draws=4)
-    monkeypatch.setattr(gan_utils.cli, "evaluate_dir", quick)  # same code, smaller samples
-    cli(["evaluate", str(tmp_path / "info"), "--test-data", str(tmp_path), "--json"])
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert report["model"] == "InfoGAN" and report["n_test"] == 100
-    assert 0.0 <= report["category_accuracy"] <= 1.0 and len(report["mapping"]) == 10
-    assert [c["index"] for c in report["style_codes"]] == [0, 1, 2]  # one per style code
-    assert report["fid"] > 0 and "fid_floor" in report and 0 <= report["methods_agree"] <= 10
-    # the folder has test digits only: the floor compares two halves of them, not other digits
-    assert report["fid_floor_source"] == "two halves of the test digits" and report["fid_floor"] > 0
-
-
-def test_evaluate_cli_needs_held_out_digits(tmp_path, digits, capsys, small):
-    x, y = digits  # training digits only ('bundled' now ships the official test set too)
-    np.savez(tmp_path / "train_only.npz", x_train=x, y_train=y, x_test=x[:0], y_test=y[:0])
-    small().save(tmp_path / "info")
-    assert cli(["evaluate", str(tmp_path / "info"), "--test-data",
-                str(tmp_path / "train_only.npz")]) == 2
-    assert "no held-out test digits" in capsys.readouterr().err
-
-
-def test_pack_and_align_cli_make_a_small_aligned_copy(tmp_path, capsys):
-    keras.utils.set_random_seed(0)
-    model = gu.InfoGAN(noise_dim=8)
-    model.save(tmp_path / "run", extra={"training": {"seed": 0}})
-    cli(["pack", str(tmp_path / "run"), str(tmp_path / "shipped")])
-    assert "MB" in capsys.readouterr().out
-    full, half = (weight_files(tmp_path / d)["discriminator"].stat().st_size
-                  for d in ("run", "shipped"))
-    assert half < 0.6 * full
-    cli(["align", str(tmp_path / "shipped"), "--data", "bundled"])
-    assert "categories -> digits" in capsys.readouterr().out
-    aligned = gu.load(tmp_path / "shipped")
-    assert sorted(aligned.alignment.values()) == list(range(10))
-    assert len(aligned.style_names) == aligned.num_styles == 3  # the default's codes
-    assert aligned.checkpoint_meta["training"] == {"seed": 0}  # kept through both rewrites
-    assert weight_files(tmp_path / "shipped")["discriminator"].stat().st_size == half  # still half
-
-
-def test_epoch_curve_probe_reads_q_between_epochs(tmp_path, digits, monkeypatch, tool):
-    from gan_utils.cli import train
-
-    epoch_curve = tool("epoch_curve")
-    x, y = digits
-    np.savez(tmp_path / "tiny.npz", x_train=x, y_train=y, x_test=x[:10], y_test=y[:10])
-    out = tmp_path / "curve"
-    probe = epoch_curve.CurveProbe(x, y, every=2, out=out, keep=True)
-    monkeypatch.setattr(gan_utils.cli, "STEPS_PER_EPOCH", 2)  # 4 epochs of 2 steps
-    train("infogan", out, 8, 64, 0, str(tmp_path / "tiny.npz"), verbose=0, callbacks=(probe,),
-          model_options={"noise_dim": 8})
-    rows = json.loads((out / "curve.json").read_text())
-    assert [row["step"] for row in rows] == [4, 8]
-    assert all(0.1 <= row["category_accuracy"] <= 1 for row in rows)  # matched: never below 1/K
-    assert [row["merged"] for row in rows] == [[list(g) for g in m] for m in probe.merged]
-    assert type(gu.load(out / "step4")).__name__ == "InfoGAN" and gu.load(out).noise_dim == 8
 
 
 def test_save_gif_keeps_at_most_max_frames_first_and_last_included(tmp_path):

@@ -11,8 +11,8 @@ import pytest
 import gan_utils as gu
 import gan_utils.data
 from gan_utils import data
-from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset,
-                            nearest_neighbours, to_unit_range)
+from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset, nearest_neighbours,
+                            to_unit_range)
 
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
@@ -424,3 +424,19 @@ def test_nearest_neighbours_remembers_its_last_search_and_hands_out_copies(bundl
     gu.nearest_neighbours(digits, k=4)  # another k: a new search
     gu.nearest_neighbours(digits[:200], k=3)  # other digits: a new search
     assert [args[1] for args in calls] == [4, 3]
+
+
+def test_a_gzip_header_that_promises_too_much_is_refused_before_unpacking(tmp_path):
+    import gzip
+    import tracemalloc
+
+    header = b"".join(n.to_bytes(4, "big") for n in (2051, 1_000_000, 28, 28))
+    with gzip.open(tmp_path / "t10k-images-idx3-ubyte.gz", "wb") as f:
+        f.write(header)
+        for _ in range(20):
+            f.write(bytes(1 << 20))  # 20 MB of zeros pack into ~20 kB
+    tracemalloc.start()
+    with pytest.raises(gu.MnistDataError, match="promises 784,000,000 bytes from .* packed"):
+        gu.load_idx(tmp_path / "t10k-images-idx3-ubyte.gz")
+    assert tracemalloc.get_traced_memory()[1] < 2**20  # nothing was unpacked
+    tracemalloc.stop()

@@ -6,6 +6,7 @@ as keras.datasets.mnist.load_data would.
 """
 
 import numpy as np
+import pytest
 
 from gan_utils import data
 from gan_utils.data import load_mnist, make_dataset
@@ -25,6 +26,8 @@ def test_auto_takes_the_online_path_with_60000_distinct_digits(online_mnist, bun
     np.testing.assert_array_equal(mnist.y_test, bundled.y_test)
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group("online60k")  # one 60,000-digit neighbour search for both
 def test_look_alikes_of_60000_digits_are_mostly_the_same_digit(online_mnist, monkeypatch):
     (x, y), _ = online_mnist
     tables, search = [], data.nearest_neighbours

@@ -4,13 +4,13 @@ tests/data/shipped_reference.npz holds float32 images. The ACGAN draws were made
 commit 25f21a4 (before models.py took a config dataclass and evaluation.py was split), from the
 same checkpoint in gan_utils/pretrained/acgan, with a worktree of that commit:
 
-    git worktree add /tmp/ref 25f21a4
-    PYTHONPATH=/tmp/ref .venv/bin/python  # check that gan_utils.__file__ is in /tmp/ref
+    git worktree add ../ref 25f21a4
+    PYTHONPATH=../ref .venv/bin/python  # check that gan_utils.__file__ is in ../ref
     >>> models = {name: gu.load_pretrained(name) for name in ("acgan", "infogan")}
     >>> np.savez_compressed("tests/data/shipped_reference.npz",
     ...                     **{draw: generate(models[model]) for draw, (model, generate)
     ...                        in DRAWS.items()})
-    git worktree remove --force /tmp/ref
+    git worktree remove --force ../ref
 
 The InfoGAN draws were re-made when its checkpoint was retrained with slanted moves, and again
 when it became seed 1 of the three-style-code default (2026-12-02; the code at 25f21a4 cannot

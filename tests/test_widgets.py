@@ -189,3 +189,15 @@ def test_bad_arguments_raise_clear_errors(infogan, acgan):
     unaligned.set_alignment(None)
     with pytest.raises(ValueError, match="aligned InfoGAN"):
         widgets.compare(acgan, unaligned)
+
+
+def test_a_style_slider_refuses_nan():
+    from traitlets import TraitError
+
+    from gan_utils import widgets
+
+    explorer = widgets.explore(gu.load_pretrained("infogan"))
+    before = explorer.image.value
+    with pytest.raises(TraitError, match="must be a finite number"):
+        explorer.styles[0].value = float("nan")
+    assert explorer.styles[0].value == 0.0 and explorer.image.value == before
