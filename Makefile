@@ -12,8 +12,8 @@ PORT   ?= 8888
 PIP    := $(BIN)/python -m pip install --quiet -c constraints.txt
 # Jupyter refuses to run as root unless told; CI and containers run as root.
 ROOT_FLAG := $(if $(filter Windows_NT,$(OS)),,$(if $(filter 0,$(shell id -u)),--allow-root,))
-# Two test processes (pytest-xdist) on two cores; the notebooks stay together on one of them.
-PARALLEL := -n 2 --dist loadgroup
+# Two test processes (pytest-xdist) on two cores; each file (each notebook) stays on one of them.
+PARALLEL := -n 2 --dist loadfile
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: setup lab-setup chromium lab app test test-fast test-install tutorial clean

@@ -1,16 +1,11 @@
-"""Fixtures shared by the test modules, the notebooks' read-mode run, and the summary of why
-the browser tests were skipped.
+"""Fixtures shared by the test modules, and the summary of why the browser tests were skipped.
 
-Test modules take what they share from here as fixtures; none imports from another.
+Test modules take what they share from here as fixtures; none imports from another. What the
+notebooks' nbval run needs (its mode, its groups, what it printed) is in the conftest.py at the
+repository's root, which applies to notebooks/ too.
 """
 
-import os
-
-if os.environ.get("PYTEST_XDIST_WORKER"):  # make test: two test processes on two cores, so each
-    for _name in ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS"):
-        os.environ.setdefault(_name, "1")  # (and its notebook kernels) computes on one thread
-
-import gzip  # noqa: E402  (TensorFlow reads the variables above when it starts)
+import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +16,6 @@ import pytest
 
 import gan_utils as gu
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL_NOISE_DIM = 8  # small models: 8 noise values keep a training step fast on a laptop CPU
 
 
@@ -180,68 +174,6 @@ def saved_without() -> Callable[..., Path]:
     """saved_without(knobs, model, folder): model saved as a finished run (seed 3, 9 steps) by
     code that predates the setting(s) `knobs` (their names are missing from its config.json)."""
     return _saved_without
-
-
-# --------------------------------------------------------------------------- the notebooks
-
-NBVAL_RUNS = pytest.StashKey[dict]()
-
-
-def pytest_configure(config):
-    """nbval runs the notebooks in read mode: the reader's path, which trains and writes nothing.
-
-    The quick (training) path runs once more in tests/test_notebooks.py; `slow` is registered in
-    pyproject.toml.
-    """
-    os.environ["GAN_TUTORIAL_MODE"] = "read"
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def _files_of(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}
-
-
-def pytest_itemcollected(item):
-    """A notebook's cell under nbval is slow, and runs on the notebooks' worker (make test's
-    `-n 2 --dist loadgroup`), in order, with the read-mode check after it."""
-    if ".ipynb" in item.nodeid:
-        item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group("notebooks"))
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config, items):
-    """Before nbval runs: note notebooks/'s files; the read-mode check then runs last.
-
-    Under `pytest -n 2 --dist loadgroup` (make test) the notebooks and the check share one
-    worker, so the check reads the run it follows.
-    """
-    if any(item.nodeid.endswith(".ipynb") or ".ipynb::" in item.nodeid for item in items):
-        config.stash[NBVAL_RUNS] = {"mode": os.environ["GAN_TUTORIAL_MODE"], "printed": {},
-                                    "before": _files_of(ROOT / "notebooks")}
-    last = [item for item in items if item.get_closest_marker("read_mode_check")]
-    items[:] = [item for item in items if item not in last] + last
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Keep the text each nbval cell printed, by notebook, for the read-mode check."""
-    report = yield
-    runs = item.config.stash.get(NBVAL_RUNS, None)
-    outputs = getattr(item, "test_outputs", None)
-    if runs is not None and call.when == "call" and outputs:
-        stem = Path(str(item.fspath)).stem
-        runs["printed"][stem] = runs["printed"].get(stem, "") + "".join(
-            output.get("text", "") for output in outputs)
-    return report
-
-
-@pytest.fixture
-def nbval_runs(request) -> dict | None:
-    """What nbval's run of the notebooks printed (by notebook), its mode and notebooks/'s files
-    before it; None when nbval did not run in this session."""
-    return request.config.stash.get(NBVAL_RUNS, None)
 
 
 # --------------------------------------------------------------------------- reporting

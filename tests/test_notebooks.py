@@ -1,7 +1,7 @@
 """The notebooks as a series, each run at most twice per `make test`.
 
-- nbval runs every notebook once, in read mode, in notebooks/ itself (`make test`);
-  test_read_mode_trained_nothing_and_wrote_nothing reads what it printed.
+- nbval runs every notebook once, in read mode, in notebooks/ itself; the repository's
+  conftest.py fails a training cell that trained there, or a notebook that wrote a file.
 - `quick_series` runs 01, 02 and 03 once more, in quick mode, in a copy of notebooks/ that holds
   a learner's full-mode models, with keras' MNIST stood in for by 60,000 digits in 01's kernel
   (the online path); 02's first kernel dies in the middle of training and 02 is run again from
@@ -28,7 +28,6 @@ import gan_utils as gu
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-READ_MODE_LINE = "read-through mode: nothing was trained here"
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
@@ -104,7 +103,6 @@ def copy_of(nb):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("series")
 def test_a_quick_run_leaves_the_learners_models_alone(quick_series):
     copy, before, said = quick_series
     after = files_of(copy / "outputs")
@@ -120,7 +118,6 @@ def test_a_quick_run_leaves_the_learners_models_alone(quick_series):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("series")
 def test_a_restarted_kernel_goes_on_from_the_training_backup(quick_series):
     """02's kernel died after the first of two epochs; run again, it trained the second only."""
     copy, _, said = quick_series
@@ -132,28 +129,12 @@ def test_a_restarted_kernel_goes_on_from_the_training_backup(quick_series):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("series")
 def test_notebook_01_trains_on_the_60000_online_digits_in_quick_mode(quick_series):
     copy, _, said = quick_series
     assert "keras.datasets.mnist: 60,000 train, 10,000 test digits" in said["01_acgan"]
     assert "keras.datasets.mnist" not in said["02_infogan"]  # 02's kernel had no stand-in
     training = gu.load(copy / "outputs" / "quick" / "acgan").checkpoint_meta["training"]
     assert training["steps"] == 6 and training["mode"] == "quick" and "keras" in training["data"]
-
-
-@pytest.mark.slow
-@pytest.mark.read_mode_check
-@pytest.mark.xdist_group("notebooks")  # after nbval's cells, on their worker
-def test_read_mode_trained_nothing_and_wrote_nothing(nbval_runs):
-    """nbval ran the series in read mode (`make test`): 01 and 02 loaded the shipped models,
-    fit never ran, and not one file appeared in or changed under notebooks/."""
-    runs = nbval_runs
-    if not runs or runs["mode"] != "read":
-        pytest.skip("nbval did not run the notebooks in read mode in this session (make test does)")
-    for stem in ("01_acgan", "02_infogan"):
-        assert READ_MODE_LINE in runs["printed"][stem], stem
-        assert "Epoch 1/" not in runs["printed"][stem], stem  # fit never ran
-    assert files_of(NOTEBOOKS) == runs["before"]
 
 
 def test_notebook_02s_written_out_step_is_gu_infogans_step(one_fixed_step):

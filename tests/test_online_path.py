@@ -27,7 +27,6 @@ def test_auto_takes_the_online_path_with_60000_distinct_digits(online_mnist, bun
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("online60k")  # one 60,000-digit neighbour search for both
 def test_look_alikes_of_60000_digits_are_mostly_the_same_digit(online_mnist, monkeypatch):
     (x, y), _ = online_mnist
     tables, search = [], data.nearest_neighbours

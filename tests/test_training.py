@@ -61,7 +61,6 @@ def test_fit_steps_trains_any_keras_model_on_a_dataset_without_a_shuffle_warning
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("online60k")  # one 60,000-digit neighbour search for both
 def test_the_cli_default_run_trains_exactly_the_default_steps_on_60000_digits(
         tmp_path, online_mnist, monkeypatch):
     def counting_step(self, data):  # stands for InfoGAN's step: what is tested is the budget
