@@ -81,8 +81,9 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
         shutil.rmtree(backup_dir)  # a fresh start; a finished model stays until the new one is saved
     if (out / "config.json").is_file() and not overwrite and not backup_dir.is_dir():
         return _already_trained(kind, out, steps, epochs, batch_size, seed, model_options)
-    keras.utils.set_random_seed(seed)
-    mnist = load_mnist(data)
+    done = _steps_in_backup(backup_dir)  # 0 for a fresh run
+    keras.utils.set_random_seed(seed + done)  # a resumed run draws new noise and batches,
+    mnist = load_mnist(data)                  # not the ones its first half already saw
     if len(mnist.x_train) == 0:
         raise UsageError(f"{data}: no training digits there (only a test split?); "
                          "train on 'auto', 'keras', 'bundled' or a folder with train-* files.")
@@ -95,7 +96,7 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
     model = MODEL_CLASSES[kind](**(model_options or {}))
     model.compile()
     labels = mnist.y_train if kind == "acgan" else None  # InfoGAN never sees a label
-    dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed,
+    dataset = make_dataset(mnist.x_train, labels, batch_size=batch_size, seed=seed + done,
                            neighbours=model.data_neighbours)  # InfoGAN's nearest-neighbour pairs
     record = training_record(mnist, steps, batch_size, seed, command=command)
     backup = TrainingBackup(backup_dir, run={key: record[key] for key in RUN_KEYS} | {"steps": steps},
@@ -121,6 +122,14 @@ def train(kind: str, out: Path, steps: int | None = None, batch_size: int = DEFA
     print(f"{kind}: {done:,} steps ({record['passes']:g} passes over {len(mnist.x_train):,} "
           f"digits) in {backup.seconds / 60:.1f} min -> {out}")
     return read_meta(out)["training"]
+
+
+def _steps_in_backup(backup_dir: Path) -> int:
+    """The optimizer steps an unfinished run's backup holds (0 when there is none to read)."""
+    try:
+        return int(json.loads((backup_dir / "run.json").read_text())["steps_done"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0  # no backup, or one TrainingBackup will refuse in its own words
 
 
 def _already_trained(kind: str, out: Path, steps: int | None, epochs: int | None,

@@ -165,3 +165,16 @@ def test_a_finished_run_says_so_and_changes_nothing(interrupted, tiny_npz, capsy
     with pytest.raises(gan_utils.training.UsageError, match="already holds a model"):
         gan_utils.training.train("infogan", interrupted, **{**options, "steps": 15})
 
+
+
+@pytest.mark.slow
+def test_a_resumed_run_draws_new_randomness_not_its_first_halfs(interrupted, tiny_npz,
+                                                               monkeypatch):
+    """The first fit was seeded with 0; going on at step 6 seeds with 6, so the second half does
+    not see again the noise, codes and batch order its first half saw."""
+    seeds, seed_everything = [], keras.utils.set_random_seed
+    monkeypatch.setattr(keras.utils, "set_random_seed",
+                        lambda value: (seeds.append(value), seed_everything(value)))
+    record = gan_utils.training.train("infogan", interrupted, steps=12, data=tiny_npz, verbose=0,
+                                      model_options={"noise_dim": 8})
+    assert seeds == [6] and record["resumed_at_steps"] == [6]
