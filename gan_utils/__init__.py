@@ -20,11 +20,12 @@ _NAMES = {
     "TRUNK_FEATURES": "gan_utils.builders", "mnist_uni_disc_cnn": "gan_utils.builders",
     "mnist_uni_gen_cnn": "gan_utils.builders",
     "Mnist": "gan_utils.data", "MnistDataError": "gan_utils.data", "load_idx": "gan_utils.data",
-    "load_mnist": "gan_utils.data", "make_dataset": "gan_utils.data",
-    "nearest_neighbours": "gan_utils.data",
+    "load_mnist": "gan_utils.data", "make_dataset": "gan_utils.pipeline",
+    "nearest_neighbours": "gan_utils.pipeline",
 }
 _MODULES = ("builders", "callbacks", "checkpoints", "configs", "data", "evaluation", "judge",
-            "losses", "measures", "models", "plots", "reports", "training", "widgets")
+            "losses", "measures", "models", "pipeline", "plots", "reports", "training",
+            "widgets")
 
 __all__ = sorted(_NAMES) + ["callbacks", "checkpoints", "evaluation", "judge", "plots", "reports",
                             "training"]

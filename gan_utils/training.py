@@ -21,8 +21,9 @@ from gan_utils.callbacks import (SafeCheckpoint, SampleGrid, StopAfterSteps, Tra
                                  save_gif)
 from gan_utils.checkpoints import describe_training, read_meta, saved_settings
 from gan_utils.configs import DEFAULT_BATCH_SIZE, DEFAULT_STEPS, STEPS_PER_EPOCH
-from gan_utils.data import Mnist, load_mnist, make_dataset
+from gan_utils.data import Mnist, load_mnist
 from gan_utils.models import ACGAN, InfoGAN
+from gan_utils.pipeline import make_dataset
 
 MODEL_CLASSES = {"acgan": ACGAN, "infogan": InfoGAN}
 BACKUP_FOLDER = "backup"  # inside --out: an unfinished run's state, removed when the run ends

@@ -20,8 +20,9 @@ import tensorflow as tf
 from tensorflow.python.profiler import model_analyzer, option_builder
 
 from gan_utils import losses
-from gan_utils.data import load_mnist, make_dataset
+from gan_utils.data import load_mnist
 from gan_utils.models import InfoGAN
+from gan_utils.pipeline import make_dataset
 
 PLAIN_LOSSES = dict(cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0)  # paper's only
 

@@ -26,10 +26,11 @@ import tensorflow as tf
 from gan_utils import losses, training
 from gan_utils.checkpoints import CheckpointError, load, read_meta, saved_settings
 from gan_utils.configs import InfoGANConfig
-from gan_utils.data import Mnist, load_mnist, make_dataset
+from gan_utils.data import Mnist, load_mnist
 from gan_utils.evaluation import align, category_accuracy, name_styles
 from gan_utils.judge import label_accuracy
 from gan_utils.models import InfoGAN
+from gan_utils.pipeline import make_dataset
 
 TARGET = 0.95  # Q's matched accuracy a seed should reach (docs/recipe.md's target)
 ROOT = Path(__file__).resolve().parents[1]  # the repository: default --out and --json live here

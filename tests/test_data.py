@@ -1,4 +1,4 @@
-"""gan_utils.data: the three MNIST sources, their validation, and the tf.data pipeline."""
+"""gan_utils.data and gan_utils.pipeline: the MNIST sources, their validation, the tf.data pipeline."""
 
 import gzip
 import tracemalloc
@@ -10,9 +10,10 @@ import pytest
 
 import gan_utils as gu
 import gan_utils.data
+import gan_utils.pipeline
 from gan_utils import data
-from gan_utils.data import (MnistDataError, load_idx, load_mnist, make_dataset, nearest_neighbours,
-                            to_unit_range)
+from gan_utils.data import MnistDataError, load_idx, load_mnist, to_unit_range
+from gan_utils.pipeline import make_dataset, nearest_neighbours
 
 SHARED_MNIST = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "mnist"
 
@@ -312,7 +313,8 @@ def test_nearest_neighbours_of_real_digits_are_mostly_the_same_digit(bundled):
 
 
 def reference_nearest_neighbours(images: np.ndarray, k: int) -> np.ndarray:
-    """nearest_neighbours as it was until issue 18: numpy matmul, np.argpartition, np.argsort."""
+    """nearest_neighbours as first written, before its block-by-block search: numpy matmul,
+    np.argpartition, np.argsort."""
     from scipy.ndimage import gaussian_filter
 
     features = gaussian_filter(images.astype(np.float32), sigma=(0, 1.0, 1.0))
@@ -346,7 +348,7 @@ def test_nearest_neighbours_block_by_block_is_the_whole_search(bundled):
     # digits hold no exact copies, whose order BLAS rounding could swap between block shapes).
     from scipy.ndimage import gaussian_filter
 
-    from gan_utils.data import _search_neighbours
+    from gan_utils.pipeline import _search_neighbours
 
     x = bundled.x_train[:300]
     features = gaussian_filter(x.astype(np.float32), sigma=(0, 1.0, 1.0)).reshape(len(x), -1)
@@ -360,7 +362,7 @@ def test_nearest_neighbours_block_by_block_is_the_whole_search(bundled):
 
 def test_neighbours_merged_across_blocks_keep_the_lower_index_of_equals():
     # A digit's best so far (from earlier blocks: lower indices) against a new block's columns.
-    from gan_utils.data import _keep_best
+    from gan_utils.pipeline import _keep_best
 
     best_value, best_index = np.array([[0.5, 0.2, 0.1]], np.float32), np.array([[3, 7, 8]], np.int32)
     _keep_best(best_value, best_index, np.array([[0.5, 0.9, 0.2, 0.6]], np.float32), offset=10)
@@ -414,8 +416,8 @@ def test_nearest_neighbours_remembers_its_last_search_and_hands_out_copies(bundl
     digits = bundled.x_train[:300]
     first = gu.nearest_neighbours(digits, k=3)
     calls = []
-    real_search = gan_utils.data._search_neighbours
-    monkeypatch.setattr(gan_utils.data, "_search_neighbours",
+    real_search = gan_utils.pipeline._search_neighbours
+    monkeypatch.setattr(gan_utils.pipeline, "_search_neighbours",
                         lambda *args: calls.append(args) or real_search(*args))
     first[:] = -1  # the caller's copy: the remembered table is not touched
     again = gu.nearest_neighbours(digits.copy(), k=3)  # the same pixels, another array

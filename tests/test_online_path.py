@@ -8,8 +8,9 @@ as keras.datasets.mnist.load_data would.
 import numpy as np
 import pytest
 
-from gan_utils import data
-from gan_utils.data import load_mnist, make_dataset
+from gan_utils import pipeline
+from gan_utils.data import load_mnist
+from gan_utils.pipeline import make_dataset
 from tests.standin import count_distinct
 
 
@@ -29,13 +30,13 @@ def test_auto_takes_the_online_path_with_60000_distinct_digits(online_mnist, bun
 @pytest.mark.slow
 def test_look_alikes_of_60000_digits_are_mostly_the_same_digit(online_mnist, monkeypatch):
     (x, y), _ = online_mnist
-    tables, search = [], data.nearest_neighbours
+    tables, search = [], pipeline.nearest_neighbours
 
     def keeping_the_table(*args, **kwargs):  # the real search, once; its answer kept to check
         tables.append(search(*args, **kwargs))
         return tables[-1]
 
-    monkeypatch.setattr(data, "nearest_neighbours", keeping_the_table)
+    monkeypatch.setattr(pipeline, "nearest_neighbours", keeping_the_table)
     ds = make_dataset(x, y, batch_size=64, seed=0, neighbours=5)
     (table,) = tables
     assert table.shape == (60_000, 5) and table.dtype == np.int32
