@@ -23,7 +23,8 @@ CHECKPOINT_FORMAT = "gan_utils.checkpoint/2"
 _FIXED_NAME_FORMAT = "gan_utils.checkpoint/1"  # before content names: generator.weights.h5, ...
 PARTS = ("generator", "discriminator")
 PRETRAINED_DIR = Path(__file__).parent / "pretrained"
-_CLASS_NAMES = {"acgan": "ACGAN", "infogan": "InfoGAN"}
+# the shipped checkpoints (gan_utils/pretrained/<name>) and the class each holds
+_CLASS_NAMES = {"acgan": "ACGAN", "infogan": "InfoGAN", "infogan_paper": "InfoGAN"}
 # Checkpoints saved before these knobs existed load with the recipe they were trained with.
 _BEFORE_NEWER_KNOBS = {"ACGAN": {"move_real_for_class": False},
                        "InfoGAN": {"confidence_weight": 1.0, "neighbour_weight": 0.0,
@@ -271,7 +272,8 @@ def load(dirpath: str | os.PathLike, expect: str | type | None = None):
 
 
 def load_pretrained(name: str):
-    """A small checkpoint shipped with the package ("acgan" or "infogan"); see its MODEL_CARD.md."""
+    """A small checkpoint shipped with the package ("acgan", "infogan" or "infogan_paper", the
+    InfoGAN paper's model); see its MODEL_CARD.md."""
     folder = PRETRAINED_DIR / str(name).lower()
     if str(name).lower() not in _CLASS_NAMES or not (folder / "config.json").is_file():
         shipped = sorted(p.name for p in PRETRAINED_DIR.glob("*") if (p / "config.json").is_file())
@@ -299,20 +301,21 @@ def load_trained(dirpath: str | os.PathLike, name: str, mode: str = "full"):
     """
     key = str(name).lower()
     if key not in _CLASS_NAMES:
-        raise ValueError(f"name must be 'acgan' or 'infogan', got {name!r}.")
+        raise ValueError(f"name must be one of {sorted(_CLASS_NAMES)}, got {name!r}.")
     if mode not in ("full", "read", "quick"):
         raise ValueError(f"mode must be 'full', 'read' or 'quick', got {mode!r}.")
     folder, class_name = Path(dirpath), _CLASS_NAMES[key]
-    shipped = f"the shipped {class_name} (gan_utils/pretrained/{key}, see its MODEL_CARD.md)"
+    label = "InfoGAN as published" if key == "infogan_paper" else class_name
+    shipped = f"the shipped {label} (gan_utils/pretrained/{key}, see its MODEL_CARD.md)"
     if not (folder / "config.json").is_file():
-        print(f"{class_name}: none saved in {folder} yet, so using {shipped}.")
+        print(f"{label}: none saved in {folder} yet, so using {shipped}.")
         return load_pretrained(key)
     meta = read_meta(folder)
     made_in = (meta.get("training") or {}).get("mode")
     if made_in == "quick" and mode != "quick":
-        print(f"{class_name}: {folder} holds a quick-mode test model ({describe_training(meta)}), "
+        print(f"{label}: {folder} holds a quick-mode test model ({describe_training(meta)}), "
               f"not a trained one, so using {shipped}.")
         return load_pretrained(key)
     model = load(folder, expect=class_name)
-    print(f"{class_name}: using the one in {folder} ({describe_training(meta)}).")
+    print(f"{label}: using the one in {folder} ({describe_training(meta)}).")
     return model

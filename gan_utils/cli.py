@@ -68,9 +68,8 @@ def main(argv: list[str] | None = None) -> int:
                         "'keras' or a folder of t10k-* IDX files")
     e.add_argument("--seed", type=_seed, default=0)
     e.add_argument("--json", action="store_true", help="print one JSON object")
-    c = commands.add_parser("compare", help="ACGAN and InfoGAN side by side")
-    c.add_argument("acgan_dir", type=Path)
-    c.add_argument("infogan_dir", type=Path)
+    c = commands.add_parser("compare", help="trained models side by side (ACGAN, InfoGANs)")
+    c.add_argument("dirs", type=Path, nargs="+", help="two or more checkpoint folders")
     c.add_argument("--test-data", default="bundled", help="held-out digits, as for evaluate")
     a = commands.add_parser("align", help="store an InfoGAN's digit mapping and style names")
     a.add_argument("dir", type=Path)
@@ -111,7 +110,7 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> None:
 
         from gan_utils.commands import align_dir, evaluate_dir, pack
         from gan_utils.reports import compare_table, format_report
-        from gan_utils.training import train
+        from gan_utils.training import UsageError, train
 
         tf.zeros(1)
 
@@ -127,8 +126,10 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> None:
     elif args.command == "pack":
         pack(args.source, args.target)
     else:
-        print(compare_table(evaluate_dir(args.acgan_dir, args.test_data, expect="ACGAN"),
-                            evaluate_dir(args.infogan_dir, args.test_data, expect="InfoGAN")))
+        if len(args.dirs) < 2:
+            raise UsageError("compare needs two or more checkpoint folders.")
+        print(compare_table(*(evaluate_dir(d, args.test_data) for d in args.dirs),
+                            names=[d.name for d in args.dirs]))
 
 
 if __name__ == "__main__":

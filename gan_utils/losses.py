@@ -44,10 +44,11 @@ def gaussian_nll(x: tf.Tensor, mean: tf.Tensor, log_std: tf.Tensor | float = 0.0
 
 def cluster_entropy_gap(logits: tf.Tensor, marginal_weight: float = 1.0,
                         confidence_weight: float = 1.0) -> tf.Tensor:
-    """a H(c|x) - w H(c) of Q's categories on a batch of real images (a scalar; lower is better).
+    """a mean H(p(c|x)) - w H(p̄) of Q's categories on a batch of real images (a scalar; lower is better).
 
-    Low conditional entropy (weight a = confidence_weight): Q is sure which category each real
-    digit belongs to. High marginal entropy (weight w = marginal_weight): the batch spreads
+    p(c|x) is Q's category distribution for one digit, p̄ its average over the batch. Low
+    average entropy of p(c|x) (weight a = confidence_weight): Q is sure which category each
+    real digit belongs to. High entropy of p̄ (weight w = marginal_weight): the batch spreads
     evenly over all categories. Needs no labels.
     """
     log_p = tf.nn.log_softmax(logits)

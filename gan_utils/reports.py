@@ -47,6 +47,9 @@ def _fid(report: dict) -> str:
     if report.get("fid") is None:
         return "-  (" + report.get("fid_note", "not measured") + ")"
     digits = f" on {report['fid_digits']:,} digits a side" if "fid_digits" in report else ""
+    if "fid_range" in report:
+        low, high = report["fid_range"]
+        digits = f" ({low}-{high} over {report['fid_draws']} generated draws)" + digits
     floor = (f" (real-vs-real floor {report['fid_floor']}: {report['fid_floor_source']})"
              if "fid_floor" in report else "")
     return f"{report['fid']}{digits}{floor}"
@@ -88,27 +91,43 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def compare_table(acgan: dict, infogan: dict) -> str:
-    """The side-by-side table the comparison notebook shows, with the judge's ceiling beside it."""
+def compare_table(*reports: dict, names: list[str] | None = None) -> str:
+    """The side-by-side table the comparison shows, one column per report, the judge's ceiling below.
+
+    names head the columns (default: each report's model).
+    """
     def style(code):
         agree = (f", {code['categories_agreeing']} of {len(code['rho_per_category'])} agree"
                  if "rho_per_category" in code else "")
         return f"{code['name']} ({code['rho']:+.2f}{agree})"
 
-    category = infogan.get("category_accuracy")
-    styles = ", ".join(style(c) for c in infogan.get("style_codes", []))
-    rows = [("", "ACGAN", "InfoGAN"),
-            ("labels", "real (supervised)", "invented (unsupervised)"),
-            ("label accuracy (judge)", _judged(acgan, "label_accuracy", short=True),
-             _judged(infogan, "label_accuracy", short=True)),
-            ("matched category accuracy", "-",
-             f"{category:.4f} (Q on real digits)" if category is not None else "-"),
-            ("MNIST FID (floor)", f"{acgan['fid'] or '-'} ({acgan.get('fid_floor', '-')})",
-             f"{infogan['fid'] or '-'} ({infogan.get('fid_floor', '-')})"),
-            ("style codes", "none", styles or "-")]
-    first, second = (max(len(r[i]) for r in rows) for i in (0, 1))
-    lines = [f"{a:<{first}}  {b:<{second}}  {c}".rstrip() for a, b, c in rows]
-    if acgan.get("judge_ceiling") is not None or infogan.get("judge_ceiling") is not None:
+    def fid(report):
+        if report.get("fid") is None:
+            return "-"
+        spread = (f" {report['fid_range'][0]}-{report['fid_range'][1]}"
+                  if "fid_range" in report else "")
+        return f"{report['fid']}{spread} ({report.get('fid_floor', '-')})"
+
+    def category(report):
+        value = report.get("category_accuracy")
+        return "-" if value is None else f"{value:.4f} (Q on real digits)"
+
+    names = list(names or [r["model"] for r in reports])
+    if len(names) != len(reports):
+        raise ValueError(f"one name per report: {len(reports)} reports, {len(names)} names.")
+    supervised = {"ACGAN": "real (supervised)"}
+    rows = [("", *names),
+            ("labels", *(supervised.get(r["model"], "invented (unsupervised)") for r in reports)),
+            ("label accuracy (judge)", *(_judged(r, "label_accuracy", short=True)
+                                         for r in reports)),
+            ("matched category accuracy", *(category(r) for r in reports)),
+            ("MNIST FID, median min-max (floor)", *(fid(r) for r in reports)),
+            ("style codes", *(("none" if r["model"] == "ACGAN" else
+                               ", ".join(style(c) for c in r.get("style_codes", [])) or "-")
+                              for r in reports))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(f"{cell:<{w}}" for cell, w in zip(row, widths)).rstrip() for row in rows]
+    if any(r.get("judge_ceiling") is not None for r in reports):
         lines += ["label accuracy: how often the judge reads generate(digits=d) as d;",
                   "on real: how often it reads the real held-out test digits right (its ceiling)"]
     return "\n".join(lines)

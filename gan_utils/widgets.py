@@ -39,7 +39,7 @@ class _Painter:
 
     def noise(self, seed: int) -> np.ndarray:
         """The noise vector a seed stands for (the same seed always gives the same digit)."""
-        return np.random.default_rng(seed).standard_normal((1, self.model.noise_dim))
+        return self.model.draw_noise(np.random.default_rng(seed), 1)
 
     def digits(self, labels, styles, noise) -> np.ndarray:
         labels = np.asarray(labels, np.int64)
@@ -215,52 +215,79 @@ class Explorer(widgets.VBox):
 
 
 class Comparison(widgets.VBox):
-    """ACGAN and InfoGAN side by side, one digit selector and one noise seed for both."""
+    """ACGAN and one or more InfoGANs side by side, one digit selector and one noise seed for all.
 
-    def __init__(self, acgan: ACGAN, infogan: InfoGAN, seed: int = 0):
+    Each InfoGAN keeps its own style sliders (the paper's has two codes, ours three).
+    """
+
+    def __init__(self, acgan: ACGAN, *infogans: InfoGAN, seed: int = 0,
+                 names: list[str] | None = None):
         _check_model(acgan, ACGAN)
-        _check_model(infogan, InfoGAN)
-        if getattr(infogan, "alignment", None) is None:
-            raise ValueError("compare() needs an aligned InfoGAN so both draw the same digit: run "
-                             "gu.evaluation.align(infogan, images, labels) first (notebook 03).")
-        self.models = (acgan, infogan)
-        self.painters = (_Painter(acgan), _Painter(infogan))
+        if not infogans:
+            raise ValueError("compare() needs at least one InfoGAN beside the ACGAN.")
+        for infogan in infogans:
+            _check_model(infogan, InfoGAN)
+            if getattr(infogan, "alignment", None) is None:
+                raise ValueError("compare() needs aligned InfoGANs so all draw the same digit: "
+                                 "run gu.evaluation.align(infogan, images, labels) first "
+                                 "(notebook 04).")
+        names = list(names or ["ACGAN (real labels)",
+                               *(["InfoGAN (its own categories, aligned)"] if len(infogans) == 1
+                                 else [f"InfoGAN {i + 1}" for i in range(len(infogans))])])
+        if len(names) != 1 + len(infogans):
+            raise ValueError(f"one name per model: {1 + len(infogans)} models, {len(names)} names.")
+        self.models = (acgan, *infogans)
+        self.painters = tuple(_Painter(model) for model in self.models)
         self.redraw_ms: list[float] = []
         self.digit = widgets.ToggleButtons(options=[(str(d), d) for d in range(10)], value=0,
                                            description="digit", style={"button_width": "2.4em"})
-        self.styles = _style_sliders(infogan)
+        self.style_groups = [_style_sliders(infogan) for infogan in infogans]
+        self.styles = [slider for group in self.style_groups for slider in group]
         self.seed, self.new_noise = _seed_controls(seed)
         self.images = [widgets.Image(format="png", width=28 * DIGIT_SCALE,
                                      height=28 * DIGIT_SCALE) for _ in self.models]
         for control in (self.digit, self.seed, *self.styles):
             control.observe(self._redraw, names="value")
-        captions = [widgets.VBox([widgets.HTML(f"<b>{name}</b>"), image]) for name, image in
-                    zip(("ACGAN (real labels)", "InfoGAN (its own categories, aligned)"),
-                        self.images)]
-        super().__init__([self.digit, *self.styles, widgets.HBox([self.seed, self.new_noise]),
+        captions = [widgets.VBox([widgets.HTML(f"<b>{name}</b>"), image])
+                    for name, image in zip(names, self.images)]
+        sliders = [widgets.VBox([widgets.HTML(f"<i>{name}</i>"), *group]) if len(infogans) > 1
+                   else widgets.VBox(group)
+                   for name, group in zip(names[1:], self.style_groups)]
+        super().__init__([self.digit, *sliders, widgets.HBox([self.seed, self.new_noise]),
                           widgets.HBox(captions)])
         self._redraw()
 
     def _redraw(self, change=None) -> None:
         start = time.perf_counter()
-        styles = np.array([[s.value for s in self.styles]], np.float32)
-        for model, painter, image, style in zip(self.models, self.painters, self.images,
-                                                (None, styles)):
+        styles = [None] + [np.array([[s.value for s in group]], np.float32)
+                           for group in self.style_groups]
+        for model, painter, image, style in zip(self.models, self.painters, self.images, styles):
             label = model.labels_for_digits(self.digit.value)
             digit = painter.digits(label, style, painter.noise(self.seed.value))
             image.value = png_bytes(digit[0], scale=DIGIT_SCALE)
         self.redraw_ms.append((time.perf_counter() - start) * 1000)
 
 
-def explore(model: ConditionalGAN, seed: int = 0, sweep_style: int = 0,
+def slant_code(model: ConditionalGAN) -> int:
+    """The index of the style code named slant (notebook 04 names them), else 0."""
+    names = getattr(model, "style_names", None) or []
+    return names.index("slant") if "slant" in names else 0
+
+
+def explore(model: ConditionalGAN, seed: int = 0, sweep_style: int | None = None,
             allow_untrained: bool = False) -> Explorer:
-    """Sliders for one trained model: label (digit or category), style codes, noise seed."""
+    """Sliders for one trained model: label (digit or category), style codes, noise seed.
+
+    The sweep starts on sweep_style, by default the code named slant (else the first).
+    """
+    sweep_style = slant_code(model) if sweep_style is None else sweep_style
     return Explorer(model, seed=seed, sweep_style=sweep_style, allow_untrained=allow_untrained)
 
 
-def compare(acgan: ACGAN, infogan: InfoGAN, seed: int = 0) -> Comparison:
-    """ACGAN and an aligned InfoGAN side by side, steered by one digit and one noise seed."""
-    return Comparison(acgan, infogan, seed=seed)
+def compare(acgan: ACGAN, *infogans: InfoGAN, seed: int = 0,
+            names: list[str] | None = None) -> Comparison:
+    """ACGAN and aligned InfoGANs side by side, steered by one digit and one noise seed."""
+    return Comparison(acgan, *infogans, seed=seed, names=names)
 
 
 def redraw_latency(view, moves: int = 200, slider=None) -> dict:

@@ -1,6 +1,7 @@
 """From the paper's InfoGAN to ours one change at a time, over seeds: what each change buys.
 
     python -m research.ablation                   # all rows, seeds 1-5, 3,510 steps each
+                                                  # (paper_published: the paper's 5,000 x 128)
     python -m research.ablation --rows paper q_alone --seeds 1-2
     python -m research.ablation --table           # train nothing: docs/results/ablation.json's medians
 
@@ -21,8 +22,8 @@ import shlex
 import sys
 from pathlib import Path
 
-from gan_utils.configs import InfoGANConfig
-from gan_utils.training import DEFAULT_STEPS
+from gan_utils.configs import PAPER_BUDGET, InfoGANConfig
+from gan_utils.training import DEFAULT_BATCH_SIZE, DEFAULT_STEPS
 from research.runs import (JUDGE_SAMPLES, ROOT, TARGET, add_run_arguments, check_budget, machine,
                            measure, median, now, parse_seeds, read_json, run_tool, same_recipe,
                            train_gan, train_q_alone, write_json)
@@ -37,11 +38,29 @@ class Recipe:
     changes: dict
     config: InfoGANConfig
     gan: bool = True  # False: Q alone, no generator
+    budget: dict | None = None  # its own {"steps", "batch_size"}; None: --steps at batch 64
+
+    def steps(self, default: int) -> int:
+        """This row's optimizer steps: its own budget's, else the tool's --steps."""
+        return self.budget["steps"] if self.budget else default
+
+    @property
+    def batch_size(self) -> int:
+        """This row's batch size: its own budget's, else the CLI's default (64)."""
+        return self.budget["batch_size"] if self.budget else DEFAULT_BATCH_SIZE
 
 
-# (key, label, the settings it changes from the row above); the first row is the paper preset.
+# The paper's network and update (InfoGANConfig.paper()) and, for the bridge row, the values
+# our network and step have instead: the `paper` row is the paper's settings on our build.
+_OUR_BUILD = {"generator_dense": 0, "image_from_upconv": False, "sigmoid_output": False,
+              "first_conv_norm": True, "leaky_slope": 0.2, "uniform_noise": False,
+              "normal_init": False, "adam_epsilon": 1e-7, "separate_updates": False,
+              "style_weight": 0.5}
+
+# (key, label, the settings it changes from the row above); the first row is the paper as
+# published, at its own budget; every later row trains for --steps at batch 64.
 _LADDER = [
-    ("paper", "paper", {}),
+    ("paper", "paper's settings, our G, D and step (batch 64)", _OUR_BUILD),
     ("noise16", "+ noise 16", {"noise_dim": 16}),
     ("dq_net", "+ our D/Q net (no FC-1024, dropout 0.3)", {"shared_dense": 0, "dropout": 0.3}),
     ("lr", "+ lr (D/Q 4e-4)", {"d_learning_rate": None, "g_learning_rate": None}),
@@ -49,14 +68,17 @@ _LADDER = [
      {"cluster_weight": 1.0, "marginal_weight": 2.0, "confidence_weight": 0.0,
       "consistency_weight": 3.0}),
     ("neighbours", "+ neighbour term", {"neighbour_weight": 1.0}),
-    ("slant", "+ slanted moves", {"move_slant": 0.3}),
+    ("slant", "+ slanted augmentation", {"move_slant": 0.3}),
     ("styles3", "+ third style code = default", {"num_styles": 3}),
 ]
 
 
 def recipes() -> dict[str, Recipe]:
     """The rows in order, each one change on the last; the last GAN row is today's default."""
-    rows, config = {}, InfoGANConfig.paper()
+    config = InfoGANConfig.paper()
+    rows = {"paper_published": Recipe("paper_published",
+                                      "paper as published (batch 128, 5,000 steps)", {}, config,
+                                      budget=dict(PAPER_BUDGET))}
     for key, name, changes in _LADDER:
         config = dataclasses.replace(config, **changes)
         rows[key] = Recipe(key, name, changes, config)
@@ -87,7 +109,9 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
         document = {"command": command, "date": now(), "machine": machine(), "steps": steps,
                     "data": data, "test_data": test_data, "recipes": {}, "rows": [],
                     "invocations": []}
-    check_budget(document["rows"], steps, json_path)
+    own_budget = {key for key, recipe in ladder.items() if recipe.budget}
+    check_budget([row for row in document["rows"] if row["recipe"] not in own_budget], steps,
+                 json_path)
     if (document.get("data"), document.get("test_data")) != (data, test_data):
         raise ValueError(f"{json_path} holds runs on --data {document.get('data')} / "
                          f"--test-data {document.get('test_data')}: give the same or another "
@@ -106,7 +130,8 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
         for seed in seeds:
             if (key, seed) in done:
                 continue
-            measured = _measured_by_seeds(seed_files, recipe, seed, steps, data, test_data)
+            measured = _measured_by_seeds(seed_files, recipe, seed, recipe.steps(steps), data,
+                                          test_data)
             if measured is not None:
                 source, stored = measured
                 row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": stored["steps"],
@@ -119,17 +144,28 @@ def run(rows: list[str], seeds: list[int], steps: int, out: Path, json_path: Pat
             if default_runs is not None and recipe.gan and recipe.config == InfoGANConfig():
                 folder = default_runs / f"seed{seed}"  # the same run as research/seeds.py's
             trainer = train_gan if recipe.gan else train_q_alone
-            record = trainer(recipe.config, folder, seed, steps, data, command, verbose)
-            scores = measure(folder, data, test_data, judge=recipe.gan,
+            record = trainer(recipe.config, folder, seed, recipe.steps(steps), data, command,
+                             verbose, batch_size=recipe.batch_size)
+            scores = measure(folder, data, test_data, judge=recipe.gan, styles=recipe.gan,
                              judge_samples=judge_samples)
             row = {"recipe": key, "name": recipe.name, "seed": seed, "steps": record["steps"],
+                   "batch_size": record.get("batch_size", recipe.batch_size),
                    "minutes": round(record["seconds"] / 60, 2), **scores}
+            if "styles" in row:  # what each style code drew: its property, rho per category
+                row["styles"] = [style_record(code) for code in row["styles"]]
             invocation = _add_row(document, row, recipe, ladder, invocation, command, json_path)
             judge = scores["judge_generated_acc"]
             print(f"{recipe.name}, seed {seed}: Q {scores['q_matched_acc']:.3f}, judge "
                   f"{'-' if judge is None else f'{judge:.3f}'}, {row['minutes']:.1f} min "
                   f"-> {json_path}", flush=True)
     return document
+
+
+def style_record(code) -> dict:
+    """A measured style code (gan_utils.evaluation.StyleCode) as JSON, rho to 3 decimals."""
+    return {"index": code.index, "name": code.name, "property": code.property,
+            "rho": round(code.rho, 3), "categories_agreeing": code.categories_agreeing,
+            "rho_per_category": [round(r, 3) for r in code.rho_per_category]}
 
 
 def _measured_by_seeds(seed_files: tuple[Path, ...], recipe: Recipe, seed: int, steps: int,

@@ -33,7 +33,7 @@ def digits(bundled) -> tuple[np.ndarray, np.ndarray]:
     """128 bundled digits and their labels, drawn at random (seed 0): every digit, ~13 of each.
 
     The bundled digits are sorted by label, so the first 128 would all be zeros. The arrays
-    are read-only: the whole session shares them.
+    are read-only: every test shares them.
     """
     pick = np.random.default_rng(0).permutation(len(bundled.x_train))[:128]
     x, y = bundled.x_train[pick], bundled.y_train[pick]

@@ -265,7 +265,7 @@ def test_load_trained_falls_back_to_the_shipped_model(tmp_path, capsys, small):
     assert gu.load_trained(tmp_path / "mine", "infogan").noise_dim == 8  # ours, not the shipped one
     with pytest.raises(CheckpointError, match="holds an InfoGAN checkpoint, not ACGAN"):
         gu.load_trained(tmp_path / "mine", "acgan")
-    with pytest.raises(ValueError, match="'acgan' or 'infogan'"):
+    with pytest.raises(ValueError, match="'acgan', 'infogan', 'infogan_paper'"):
         gu.load_trained(tmp_path / "mine", "wgan")
 
 

@@ -10,7 +10,7 @@ import gan_utils.checkpoints
 import gan_utils.cli
 import gan_utils.data
 import gan_utils.training
-from gan_utils.configs import InfoGANConfig
+from gan_utils.configs import PAPER_BUDGET, InfoGANConfig
 from research import ablation, runs
 
 TINY = dict(steps=2, judge_samples=100)  # two optimizer steps; the judge reads 100 digits
@@ -22,9 +22,18 @@ def _fail(*args, **kwargs):
 
 def test_each_ablation_row_changes_only_what_it_names_and_ends_at_the_default():
     rows = list(ablation.recipes().values())
-    assert [r.key for r in rows] == ["paper", "noise16", "dq_net", "lr", "balance_consistency",
-                                     "neighbours", "slant", "styles3", "q_alone"]
-    assert rows[0].config == InfoGANConfig.paper()
+    assert [r.key for r in rows] == ["paper_published", "paper", "noise16", "dq_net", "lr",
+                                     "balance_consistency", "neighbours", "slant", "styles3",
+                                     "q_alone"]
+    assert rows[0].config == InfoGANConfig.paper() and rows[0].budget == PAPER_BUDGET
+    assert rows[0].steps(3510) == 5000 and rows[0].batch_size == 128
+    assert rows[1].steps(3510) == 3510 and rows[1].batch_size == 64 and rows[1].budget is None
+    # the bridge: the preset as it was before it became the paper's model
+    assert rows[1].config == InfoGANConfig(
+        noise_dim=62, num_styles=2, style_weight=0.5, shared_dense=1024, dropout=0.0,
+        cluster_weight=0.0, consistency_weight=0.0, neighbour_weight=0.0, move_slant=0.0,
+        d_learning_rate=2e-4, g_learning_rate=1e-3)
+    rows = rows[1:]
     for before, after in zip(rows, rows[1:-1]):
         changed = {f.name for f in dataclasses.fields(InfoGANConfig)
                    if getattr(before.config, f.name) != getattr(after.config, f.name)}
@@ -39,7 +48,7 @@ def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tmp_path, monke
     relabelled in the file by the next run, even one that adds no row, so notebook 02's figure
     never shows a stale label."""
     json_path = tmp_path / "ablation.json"
-    trained = lambda config, out, seed, steps, *args: {"steps": steps, "seconds": 60.0}
+    trained = lambda config, out, seed, steps, *args, **kwargs: {"steps": steps, "seconds": 60.0}
     monkeypatch.setattr(ablation, "train_gan", trained)
     monkeypatch.setattr(ablation, "measure", lambda *args, judge, **kwargs: {
         "q_matched_acc": 0.9, "judge_generated_acc": 0.95})
@@ -48,9 +57,10 @@ def test_ablation_labels_follow_the_ladder_when_a_row_is_renamed(tmp_path, monke
     json_path.write_text(json.dumps(document))
     ablation.run(["slant"], [1], 2, tmp_path / "runs", json_path)  # adds no row ...
     stored = json.loads(json_path.read_text())  # ... but the file is relabelled
-    assert stored["recipes"]["slant"]["name"] == stored["rows"][0]["name"] == "+ slanted moves"
+    assert stored["recipes"]["slant"]["name"] == stored["rows"][0]["name"] == "+ slanted augmentation"
     document = ablation.run(["paper"], [1], 2, tmp_path / "runs", json_path)
-    assert [r["name"] for r in document["rows"]] == ["+ slanted moves", "paper"]
+    assert [r["name"] for r in document["rows"]] == ["+ slanted augmentation",
+                                                     ablation.recipes()["paper"].name]
 
 
 def test_ablation_copies_a_run_that_the_seeds_tool_already_measured_instead_of_training_it(
@@ -76,7 +86,7 @@ def test_ablation_copies_a_run_that_the_seeds_tool_already_measured_instead_of_t
     assert not (tmp_path / "runs").exists()
     # another seed, another budget or other digits are trained, not copied
     trained = []
-    monkeypatch.setattr(ablation, "train_gan", lambda config, out, seed, steps, *args: (
+    monkeypatch.setattr(ablation, "train_gan", lambda config, out, seed, steps, *args, **kwargs: (
         trained.append((seed, steps)) or {"steps": steps, "seconds": 60.0}))
     monkeypatch.setattr(ablation, "measure", lambda *args, judge, **kwargs: {
         "q_matched_acc": 0.5, "judge_generated_acc": 0.5})
@@ -111,9 +121,10 @@ def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
             "judge_generated_acc"} <= set(row)
     assert row["steps"] == 2 and row["minutes"] >= 0
     assert 0.1 <= row["q_matched_acc"] <= 1 and 0 <= row["judge_generated_acc"] <= 1
-    trained = gu.load(out / "paper" / "seed1")  # the preset went through cli.train whole
-    assert trained.config == InfoGANConfig.paper()
-    assert document["recipes"]["paper"]["config"] == dataclasses.asdict(InfoGANConfig.paper())
+    trained = gu.load(out / "paper" / "seed1")  # the bridge row went through training whole
+    bridge = ablation.recipes()["paper"].config
+    assert trained.config == bridge
+    assert document["recipes"]["paper"]["config"] == dataclasses.asdict(bridge)
 
     monkeypatch.undo()
     monkeypatch.setattr(gan_utils.training, "train", _fail)  # paper seed 1 must not be trained again
@@ -137,13 +148,13 @@ def test_ablation_appends_each_row_at_once_and_resumes_without_retraining(
     document = ablation.run(["q_alone"], **run)
     assert [r["recipe"] for r in document["rows"]] == ["paper", "q_alone"]
     assert "already trained" in capsys.readouterr().out
-    assert "| paper | 1 |" in ablation.table(document)
+    assert f"| {ablation.recipes()['paper'].name} | 1 |" in ablation.table(document)
 
 
 def test_ablation_keeps_the_ladders_order_and_prints_its_table(tmp_path, monkeypatch,
                                                                 capsys):
     json_path = tmp_path / "ablation.json"
-    trained = lambda config, out, seed, steps, *args: {"steps": steps, "seconds": 60.0}
+    trained = lambda config, out, seed, steps, *args, **kwargs: {"steps": steps, "seconds": 60.0}
     monkeypatch.setattr(ablation, "train_gan", trained)
     monkeypatch.setattr(ablation, "train_q_alone", trained)
     monkeypatch.setattr(ablation, "measure", lambda folder, *args, judge, **kwargs: {
@@ -156,7 +167,8 @@ def test_ablation_keeps_the_ladders_order_and_prints_its_table(tmp_path, monkeyp
     assert ablation.main(["--table", "--json", str(json_path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("| row | seeds | Q matched (median, min-max) | seeds below 0.95 |")
-    assert lines[2] == "| paper | 2 | 0.930 (0.900-0.960) | 1 of 2 | 0.950 | 1.0 |"
+    assert lines[2] == (f"| {ablation.recipes()['paper'].name} | 2 | 0.930 (0.900-0.960) "
+                        "| 1 of 2 | 0.950 | 1.0 |")
     assert lines[3].startswith("| Q alone") and lines[3].endswith(
         "| 2 | 0.800 (0.800-0.800) | 2 of 2 | - | 1.0 |")
     assert ablation.main(["--table", "--json", str(tmp_path / "none.json")]) == 2
@@ -176,3 +188,35 @@ def test_ablation_refuses_another_budget_in_the_same_file_and_unknown_rows(tmp_p
     assert "holds runs of [2] steps, not 3" in capsys.readouterr().err
     assert ablation.main(["--json", str(json_path), "--rows", "paper", "nope"]) == 2
     assert "unknown rows ['nope']" in capsys.readouterr().err
+
+
+def test_the_paper_published_row_trains_at_the_papers_budget_beside_the_others(tmp_path,
+                                                                               monkeypatch):
+    """paper_published: batch 128 x 5,000 steps whatever --steps says, in the same file as rows
+    of --steps at batch 64, its style codes stored per category."""
+    trained = []
+
+    def fake_train(config, out, seed, steps, *args, batch_size=64, **kwargs):
+        trained.append((config, steps, batch_size))
+        return {"steps": steps, "seconds": 60.0, "batch_size": batch_size}
+
+    code = gu.evaluation.StyleCode(0, "slant", "slant", 0.91234, {"slant": 0.91234},
+                                   [0.9] * 10, 10)
+    monkeypatch.setattr(ablation, "train_gan", fake_train)
+    monkeypatch.setattr(ablation, "measure", lambda *args, judge, styles, **kwargs: {
+        "q_matched_acc": 0.5, "judge_generated_acc": 0.6, **({"styles": [code]} if styles else {})})
+    json_path = tmp_path / "ablation.json"
+    document = ablation.run(["paper_published", "paper"], [1], 2, tmp_path / "runs", json_path)
+    assert [(c == InfoGANConfig.paper(), steps, batch) for c, steps, batch in trained] == \
+        [(True, 5000, 128), (False, 2, 64)]
+    assert [(r["recipe"], r["steps"], r["batch_size"]) for r in document["rows"]] == \
+        [("paper_published", 5000, 128), ("paper", 2, 64)]
+    assert document["rows"][0]["styles"] == [{"index": 0, "name": "slant", "property": "slant",
+                                              "rho": 0.912, "categories_agreeing": 10,
+                                              "rho_per_category": [0.9] * 10}]
+    assert json.loads(json_path.read_text()) == document
+    lines = ablation.table(document).splitlines()
+    assert lines[2].startswith("| paper as published (batch 128, 5,000 steps) | 1 | 0.500")
+    ablation.run(["paper"], [2], 2, tmp_path / "runs", json_path)  # the budgets do not clash
+    with pytest.raises(ValueError, match="holds runs of \\[2\\] steps, not 3"):
+        ablation.run(["paper"], [3], 3, tmp_path / "runs", json_path)

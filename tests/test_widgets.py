@@ -29,8 +29,16 @@ def shown_digit(image: widgets.widgets.Image) -> np.ndarray:
     return pixels.astype(np.float32)[..., None] / 127.5 - 1.0
 
 
-def test_style_slider_changes_the_picture(infogan):
+def test_the_sweep_starts_on_the_code_named_slant(infogan):
+    """The text says "drag slant": the sweep shows the slant code first, not style 1."""
+    assert infogan.style_names.index("slant") != 0  # the shipped model's slant is not style 1
     view = widgets.explore(infogan)
+    assert view.sweep_code.value == infogan.style_names.index("slant")
+    assert widgets.explore(infogan, sweep_style=0).sweep_code.value == 0
+
+
+def test_style_slider_changes_the_picture(infogan):
+    view = widgets.explore(infogan, sweep_style=0)
     assert [s.description for s in view.styles] == widgets.style_names(infogan)
     assert all(s.min == -2.0 and s.max == 2.0 and s.continuous_update for s in view.styles)
     before, sweep_before = view.image.value, view.sweep_image.value
@@ -132,7 +140,7 @@ def test_redraw_latency_counts_every_seed_move(acgan):
 def test_snapshot_is_a_labelled_png_of_the_current_view(infogan):
     """snapshot(): one PNG of what the view shows now: the digit with its codes, and the sweep
     with its rows and the swept values labelled."""
-    view = widgets.explore(infogan, seed=3)
+    view = widgets.explore(infogan, seed=3, sweep_style=0)
     untouched = view.snapshot()
     row, seven = next((i, value) for i, (name, value) in enumerate(view.label.options)
                       if name == "7")
