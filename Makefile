@@ -51,8 +51,8 @@ chromium:  ## the system Chromium for the browser tests: installed if missing an
 lab: lab-setup  ## start JupyterLab on notebooks/
 	$(BIN)/jupyter lab --ServerApp.root_dir=notebooks --port $(PORT) $(ROOT_FLAG) $(LAB_ARGS)
 
-app: $(VENV)/.installed-app  ## serve the latent explorer (notebooks/04_explore.ipynb) as a page, sliders only
-	$(BIN)/voila notebooks/04_explore.ipynb --no-browser --port $(PORT) --Voila.ip=127.0.0.1
+app: $(VENV)/.installed-app  ## serve the latent explorer (notebooks/05_explore.ipynb) as a page, sliders only
+	$(BIN)/voila notebooks/05_explore.ipynb --no-browser --port $(PORT) --Voila.ip=127.0.0.1
 
 test: setup  ## the whole suite: unit tests, notebooks (nbval, quick runs), browser tests
 	$(BIN)/python -m pytest $(PARALLEL)

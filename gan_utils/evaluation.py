@@ -3,7 +3,7 @@
 Matching categories to digits, naming the style codes, FID and diversity, and the report that
 `python -m gan_utils evaluate` prints. The independent classifier they read digits with lives
 in gan_utils.judge; the report's text layout in gan_utils.reports.
-Explained in notebooks/03_acgan_vs_infogan.ipynb.
+Explained in notebooks/04_acgan_vs_infogan.ipynb.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 make_dataset feeds fit(); nearest_neighbours finds, without labels, the digits that look most
 like each one (InfoGAN's neighbour term). The digits themselves come from gan_utils.data.
-Explained in notebooks/00_data_and_builders.ipynb and 02_infogan.ipynb.
+Explained in notebooks/00_data_and_builders.ipynb and 03_infogan_digits.ipynb.
 """
 
 from __future__ import annotations

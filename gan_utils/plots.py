@@ -93,7 +93,7 @@ def sample_grid(model, n_cols: int = 10, style_index: int = 0, seed: int = 0,
         limit = model.style_range if style_limit is None else style_limit
         images = sweep_images(model, style_index, np.linspace(-limit, limit, n_cols), seed)
     else:  # ACGAN: each column its own noise, shared by every row
-        noise = np.random.default_rng(seed).standard_normal((n_cols, model.noise_dim))
+        noise = model.draw_noise(np.random.default_rng(seed), n_cols)
         images = model.generate(np.repeat(np.arange(k), n_cols), noise=np.tile(noise, (k, 1)))
     return image_grid(images, nrows=k)
 
@@ -130,7 +130,7 @@ def sweep_images(model, style_index: int, values: np.ndarray, seed: int = 0) -> 
     n_cols = len(values)
     styles = np.zeros((k * n_cols, s), np.float32)
     styles[:, style_index] = np.tile(values, k)
-    noise = np.random.default_rng(seed).standard_normal((1, model.noise_dim))
+    noise = model.draw_noise(np.random.default_rng(seed), 1)
     return model.generate(np.repeat(np.arange(k), n_cols), styles=styles,
                           noise=np.repeat(noise, k * n_cols, axis=0))
 
@@ -159,6 +159,7 @@ def show_confusion(confusion: np.ndarray, category_to_label: dict[int, int] | No
         ax.set_xticks(range(matrix.shape[1]))
         ax.set_yticks(range(len(rows)), [f"{row_name} {r}" for r in rows])
         ax.set_xlabel(column_name)
+        ax.set_ylabel("Q's category" if row_name == "cat" else row_name)
         ax.set_title(name, fontsize=10)
         fig.colorbar(picture, ax=ax, fraction=0.046, pad=0.04, label="share of the row")
     fig.suptitle(title)
@@ -212,7 +213,7 @@ def show_history(logs: dict, steps_per_epoch: int, panels: dict, lines: dict | N
         if title in lines:
             value, label = lines[title]
             ax.axhline(value, color="gray", linestyle="--", label=label)
-        ax.set(title=title, xlabel="optimizer step")
+        ax.set(title=title, xlabel="optimizer step", ylabel=", ".join(keys))
         ax.legend(fontsize=8)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "04_explore.ipynb"
+NOTEBOOK = Path(__file__).parents[1] / "notebooks" / "05_explore.ipynb"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--no-first-run"]

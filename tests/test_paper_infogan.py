@@ -153,25 +153,3 @@ def test_the_paper_preset_trains_compiled_and_round_trips(tmp_path, digits):
     assert np.array_equal(model.generate(labels=np.arange(10), seed=3),
                           again.generate(labels=np.arange(10), seed=3))
     assert again.uniform_noise and again.separate_updates
-
-
-# Each of the 30 images generate(labels=0..9 x 3, seed=7) draws from the shipped checkpoints,
-# summed over its pixels, as measured before the paper's settings were added to the builders
-# (the images were then bit-identical on the same machine; the tolerance allows for oneDNN
-# rounding on other processors, a changed layer moves a sum by tens).
-SHIPPED_IMAGE_SUMS = {
-    "acgan": [-536.22, -495.2, -503.49, -673.85, -677.24, -652.86, -559.45, -574.48, -614.13,
-              -510.56, -560.89, -588.91, -582.69, -596.43, -600.35, -543.98, -615.62, -639.71,
-              -520.77, -562.29, -610.0, -592.82, -631.45, -580.11, -547.98, -481.43, -460.64,
-              -560.06, -551.56, -533.76],
-    "infogan": [-547.91, -543.14, -530.03, -639.89, -650.15, -635.17, -472.32, -423.13, -449.9,
-                -602.82, -665.66, -604.54, -626.32, -533.43, -589.93, -575.23, -671.74, -576.98,
-                -696.01, -698.72, -702.15, -577.15, -595.0, -594.25, -630.04, -623.97, -536.76,
-                -650.85, -578.8, -622.62]}
-
-
-@pytest.mark.parametrize("name", ["acgan", "infogan"])
-def test_the_shipped_default_checkpoints_draw_the_same_images(name):
-    model = gu.load_pretrained(name)
-    images = model.generate(labels=np.arange(10).repeat(3), seed=7)
-    np.testing.assert_allclose(images.sum(axis=(1, 2, 3)), SHIPPED_IMAGE_SUMS[name], atol=0.05)

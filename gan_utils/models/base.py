@@ -3,7 +3,8 @@
 Each model's train_step is one compiled graph: one generator pass, one discriminator pass over
 the real batch and one over the fake batch (separate batches, so batch norm never mixes them),
 and D and G both updated from those same passes. The steps are written out and explained in
-notebooks/01_acgan.ipynb and 02_infogan.ipynb.
+notebooks/01_acgan.ipynb, 02_infogan.ipynb (the paper's step: D, then G) and
+03_infogan_digits.ipynb.
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ class ConditionalGAN(keras.Model):
         g_lr = (g_learning_rate or getattr(self.config, "g_learning_rate", None)
                 or self.default_learning_rates["g"])
         average = dict(use_ema=True, ema_momentum=self.ema_momentum) if self.ema_momentum else {}
-        self.d_optimizer = d_optimizer or keras.optimizers.Adam(d_lr, beta_1=0.5)
-        self.g_optimizer = g_optimizer or keras.optimizers.Adam(g_lr, beta_1=0.5, **average)
+        epsilon = getattr(self.config, "adam_epsilon", 1e-7)  # Keras' default where not set
+        self.d_optimizer = d_optimizer or keras.optimizers.Adam(d_lr, beta_1=0.5, epsilon=epsilon)
+        self.g_optimizer = g_optimizer or keras.optimizers.Adam(g_lr, beta_1=0.5, epsilon=epsilon,
+                                                                **average)
         # Create the optimizer slots now (under any strategy scope), not inside a replica step.
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
@@ -139,6 +142,10 @@ class ConditionalGAN(keras.Model):
         """G's input rows for these labels: noise, the one-hot label and (InfoGAN) the styles."""
         raise NotImplementedError
 
+    def draw_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n rows of noise from the prior G was trained on (here N(0, 1))."""
+        return rng.standard_normal((n, self.noise_dim))
+
     def labels_for_digits(self, digits) -> np.ndarray:
         """The model's own labels that draw these digits (ACGAN: the digits themselves)."""
         return np.atleast_1d(np.asarray(digits))
@@ -161,7 +168,7 @@ class ConditionalGAN(keras.Model):
         rng = np.random.default_rng(seed)
         n = len(labels)
         if noise is None:
-            noise = rng.standard_normal((n, self.noise_dim))
+            noise = self.draw_noise(rng, n)
         noise = _as_matrix("noise", noise, n, self.noise_dim)
         codes = self.generator_codes(labels, styles, noise, rng).astype(np.float32)
         if n == 0:
