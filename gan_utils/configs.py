@@ -107,33 +107,58 @@ class InfoGANConfig:
     # Adam's learning rates for D/Q and G; None: InfoGAN.default_learning_rates (4e-4, 1e-3)
     d_learning_rate: float | None = _rate()
     g_learning_rate: float | None = _rate()
+    # The InfoGAN paper's network and update, one setting each (InfoGANConfig.paper() sets them
+    # all; docs/ablation.md, "The paper's model"). G: a fully connected layer of this size first
+    # (0: none); the second up-conv makes the image (False: up-conv to 32 channels, then a conv);
+    # the paper's sigmoid output, tanh(a / 2) on our [-1, 1] pixels (False: tanh(a)).
+    generator_dense: int = _whole(0, 0, 4096)
+    image_from_upconv: bool = _switch(False)
+    sigmoid_output: bool = _switch(False)
+    # D: batch norm after the first conv (the paper has none there); the leaky ReLUs' slope
+    first_conv_norm: bool = _switch(True)
+    leaky_slope: float = _number(0.2, below=1.0)
+    # noise uniform in [-1, 1] (False: standard normal); weights from normal(0, 0.02) (False:
+    # Keras' Glorot uniform); Adam's epsilon (TensorFlow 1, the authors': 1e-8)
+    uniform_noise: bool = _switch(False)
+    normal_init: bool = _switch(False)
+    adam_epsilon: float = _number(1e-7, above=True, below=1.0)
+    # True: D's update, then G's from its own forward pass with fresh codes (the paper); False:
+    # both updated from one set of passes (half the generator work)
+    separate_updates: bool = _switch(False)
 
     def __post_init__(self):
         check(self)
 
     @classmethod
     def paper(cls, **changes) -> InfoGANConfig:
-        """The InfoGAN paper's MNIST settings, as far as our builders allow (docs/ablation.md).
+        """The InfoGAN paper's MNIST model, setting by setting (docs/ablation.md).
 
-        62 noise values, 10 categories, 2 continuous codes in [-1, 1]; lambda 1 for the
-        category and 0.5 (smaller, as the paper asks) for the continuous codes; FC-1024 shared
-        by D and Q, Q's FC-128; no dropout; none of our real-digit terms; Adam D/Q 2e-4, G 1e-3.
-        changes override single settings (paper(noise_dim=16)).
+        62 uniform noise values, 10 categories, 2 continuous codes in [-1, 1], lambda 1 for
+        both (the authors' MNIST launcher); G: FC-1024, FC 7x7x128, up-conv 64, up-conv to
+        the image, sigmoid; D: conv 64 (no batch norm), conv 128, FC-1024 shared with Q, Q's
+        FC-128; leaky slope 0.01; normal(0, 0.02) weights; Adam D/Q 2e-4, G 1e-3, epsilon
+        1e-8; D then G, each from its own pass. Train it with batch 128 for 5,000 steps
+        (PAPER_BUDGET). changes override single settings (paper(noise_dim=16)).
         """
         return cls(**{**PAPER_INFOGAN, **changes})
 
 
-# The paper's InfoGAN on MNIST (Chen et al. 2016, appendix; the authors' launchers/run_mnist_exp.py)
-# in our settings: what differs and cannot be set here is listed in docs/ablation.md.
+# The paper's InfoGAN on MNIST (Chen et al. 2016, appendix C; the authors' code,
+# launchers/run_mnist_exp.py and infogan/models/regularized_gan.py) in our settings; what
+# still differs is listed in docs/ablation.md, with the reason.
 PAPER_INFOGAN = dict(
     noise_dim=62, num_categories=10, num_styles=2, style_range=1.0,
-    category_weight=1.0,  # lambda 1 for the categorical code
-    style_weight=0.5,  # "a smaller lambda" for continuous codes; the paper gives no number
+    category_weight=1.0, style_weight=1.0,  # info_reg_coeff=1.0 for both kinds of code
     learn_style_std=False,  # the authors' code fixes Q's continuous std at 1 (fix_std=True)
     q_hidden=128, shared_dense=1024, use_bn=True, dropout=0.0, ema_momentum=0.0,
     cluster_weight=0.0, marginal_weight=2.0, confidence_weight=0.0,  # our additions: off
     consistency_weight=0.0, neighbour_weight=0.0, move_slant=0.0,
-    d_learning_rate=2e-4, g_learning_rate=1e-3)
+    d_learning_rate=2e-4, g_learning_rate=1e-3,
+    generator_dense=1024, image_from_upconv=True, sigmoid_output=True, first_conv_norm=False,
+    leaky_slope=0.01, uniform_noise=True, normal_init=True, adam_epsilon=1e-8,
+    separate_updates=True)
+# The authors' budget: batch 128, 100 updates x 50 epochs
+PAPER_BUDGET = {"steps": 5_000, "batch_size": 128}
 
 
 def check(config) -> None:

@@ -183,7 +183,8 @@ def same_recipe(settings: dict | None, config: InfoGANConfig, model: str = "Info
         return False
 
 
-def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str) -> dict | None:
+def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str,
+             batch_size: int = training.DEFAULT_BATCH_SIZE) -> dict | None:
     """The training record of a complete run of this recipe in out, else None (train it)."""
     try:
         meta = read_meta(out)
@@ -192,7 +193,8 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
     record = meta.get("training") or {}
     same = (same_recipe(meta.get("config"), config, meta.get("model", ""))
             and record.get("seed") == seed
-            and record.get("steps") == steps and record.get("mode") == mode)
+            and record.get("steps") == steps and record.get("mode") == mode
+            and record.get("batch_size", training.DEFAULT_BATCH_SIZE) == batch_size)
     if not (same and "seconds" in record):  # seconds: written at the very end
         return None
     print(f"{out}: already trained ({steps:,} steps, seed {seed}); measuring it only.")
@@ -200,14 +202,15 @@ def finished(out: Path, config: InfoGANConfig, seed: int, steps: int, mode: str)
 
 
 def train_gan(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str,
-              command: str = "", verbose: int = 0) -> dict:
+              command: str = "", verbose: int = 0,
+              batch_size: int = training.DEFAULT_BATCH_SIZE) -> dict:
     """Train an InfoGAN with these settings exactly as `python -m gan_utils train` does."""
-    record = finished(out, config, seed, steps, "full")
+    record = finished(out, config, seed, steps, "full", batch_size)
     if record is not None:
         return record
-    return training.train("infogan", out, steps=steps, seed=seed, data=data, verbose=verbose,
-                          command=command, model_options=dataclasses.asdict(config),
-                          overwrite=True)
+    return training.train("infogan", out, steps=steps, batch_size=batch_size, seed=seed,
+                          data=data, verbose=verbose, command=command,
+                          model_options=dataclasses.asdict(config), overwrite=True)
 
 
 class QAlone(keras.Model):
@@ -257,14 +260,15 @@ class QAlone(keras.Model):
 
 
 def train_q_alone(config: InfoGANConfig, out: Path, seed: int, steps: int, data: str,
-                  command: str = "", verbose: int = 0) -> dict:
+                  command: str = "", verbose: int = 0,
+                  batch_size: int = training.DEFAULT_BATCH_SIZE) -> dict:
     """Train QAlone for `steps` batches as the CLI trains an InfoGAN; save; its training record."""
-    record = finished(out, config, seed, steps, "q_alone")
+    record = finished(out, config, seed, steps, "q_alone", batch_size)
     if record is not None:
         return record
     keras.utils.set_random_seed(seed)
     mnist = digits(data)
-    batch = training.DEFAULT_BATCH_SIZE
+    batch = batch_size
     if len(mnist.x_train) < batch:
         raise ValueError(f"{data}: {len(mnist.x_train)} training digits, fewer than a batch.")
     model = QAlone(config)

@@ -20,7 +20,7 @@ def test_paper_config_holds_the_papers_settings_and_our_additions_off():
     paper = InfoGANConfig.paper()
     assert (paper.noise_dim, paper.num_categories, paper.num_styles, paper.style_range) == \
         (62, 10, 2, 1.0)
-    assert paper.category_weight == 1.0 and paper.style_weight == 0.5  # smaller for continuous
+    assert paper.category_weight == paper.style_weight == 1.0  # the authors' info_reg_coeff
     assert (paper.shared_dense, paper.q_hidden, paper.dropout) == (1024, 128, 0.0)
     assert paper.cluster_weight == paper.consistency_weight == paper.neighbour_weight == 0.0
     assert (paper.d_learning_rate, paper.g_learning_rate) == (2e-4, 1e-3)

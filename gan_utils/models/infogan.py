@@ -10,7 +10,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_utils import losses
-from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn
+from gan_utils.builders import mnist_uni_disc_cnn, mnist_uni_gen_cnn, weight_init
 from gan_utils.checkpoints import register_model
 from gan_utils.configs import InfoGANConfig
 from gan_utils.models.augment import digit_moves
@@ -34,7 +34,7 @@ class InfoGAN(ConditionalGAN):
     sure early locks in wrong clusters), consistency_weight (the same category for a digit and
     an augmented copy) and neighbour_weight (the same category for a digit and one of its
     nearest neighbours, which fit() needs from make_dataset(images, neighbours=5)).
-    InfoGAN.paper() is the paper's model as far as the builders allow (docs/ablation.md).
+    InfoGAN.paper() is the paper's model, network and update (docs/ablation.md).
     """
 
     metric_names = ("d_loss", "g_loss", "info_loss", "mi_category", "style_nll",
@@ -51,8 +51,10 @@ class InfoGAN(ConditionalGAN):
         self.num_labels = self.num_categories
         # turns up to 22 degrees; slants up to move_slant (a shear) when set
         self.augment = digit_moves(shift=0.1, turn=0.06, zoom=0.1, slant=self.move_slant)
-        self.generator = mnist_uni_gen_cnn(self.noise_dim + self.num_categories + self.num_styles,
-                                           name="infogan_generator")
+        self.generator = mnist_uni_gen_cnn(
+            self.noise_dim + self.num_categories + self.num_styles, name="infogan_generator",
+            dense=self.generator_dense, image_from_upconv=self.image_from_upconv,
+            sigmoid_output=self.sigmoid_output, normal_init=self.normal_init)
         self.discriminator = self._build_discriminator(self.use_bn, self.dropout,
                                                        self.shared_dense, self.q_hidden)
         self.alignment: dict[int, int] | None = None  # category -> digit, once measured
@@ -61,27 +63,34 @@ class InfoGAN(ConditionalGAN):
 
     @classmethod
     def paper(cls, **changes) -> InfoGAN:
-        """The paper's MNIST InfoGAN as far as our builders allow (gu.InfoGANConfig.paper)."""
+        """The paper's MNIST InfoGAN (gu.InfoGANConfig.paper): train it with batch 128, 5,000 steps."""
         return cls(InfoGANConfig.paper(**changes))
 
     def _build_discriminator(self, use_bn, dropout, shared_dense, q_hidden) -> keras.Model:
         """One trunk, two heads: D's real/fake logit and Q's (category logits, style mean, log-std)."""
         image = keras.Input((28, 28, 1))
-        features = mnist_uni_disc_cnn(use_bn, dropout)(image)
+        features = mnist_uni_disc_cnn(use_bn, dropout, first_norm=self.first_conv_norm,
+                                      leaky_slope=self.leaky_slope,
+                                      normal_init=self.normal_init)(image)
+        init = weight_init(self.normal_init)
+
+        def dense(units, name):
+            return layers.Dense(units, name=name, kernel_initializer=init)
+
         if shared_dense:
-            features = layers.Dense(shared_dense, name="shared_dense")(features)
+            features = dense(shared_dense, "shared_dense")(features)
             features = layers.BatchNormalization()(features) if use_bn else features
-            features = layers.LeakyReLU(0.2)(features)
+            features = layers.LeakyReLU(self.leaky_slope)(features)
         q = features
         if q_hidden:
-            q = layers.Dense(q_hidden, name="q_hidden")(q)
+            q = dense(q_hidden, "q_hidden")(q)
             q = layers.BatchNormalization()(q) if use_bn else q
-            q = layers.LeakyReLU(0.2)(q)
-        outputs = [layers.Dense(1, name="real_fake")(features),
-                   layers.Dense(self.num_categories, name="q_category_logits")(q),
-                   layers.Dense(self.num_styles, name="q_style_mean")(q)]
+            q = layers.LeakyReLU(self.leaky_slope)(q)
+        outputs = [dense(1, "real_fake")(features),
+                   dense(self.num_categories, "q_category_logits")(q),
+                   dense(self.num_styles, "q_style_mean")(q)]
         if self.learn_style_std:
-            outputs.append(layers.Dense(self.num_styles, name="q_style_log_std")(q))
+            outputs.append(dense(self.num_styles, "q_style_log_std")(q))
         return keras.Model(image, outputs, name="infogan_discriminator")
 
     def generator_codes(self, labels, styles, noise, rng):
@@ -137,9 +146,17 @@ class InfoGAN(ConditionalGAN):
         if "style_names" in meta:
             self.set_style_names(meta["style_names"])
 
+    def draw_noise(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n rows of noise from the prior G trained on: N(0, 1), or U(-1, 1) with uniform_noise."""
+        if self.uniform_noise:
+            return rng.uniform(-1.0, 1.0, (n, self.noise_dim))
+        return rng.standard_normal((n, self.noise_dim))
+
     def sample_codes(self, batch):
-        """Random codes for one batch: noise N(0, 1), uniform category, uniform styles in [-r, r]."""
-        noise = tf.random.normal([batch, self.noise_dim])
+        """Random codes for one batch: noise N(0, 1) (or U(-1, 1)), a uniform category, uniform
+        styles in [-r, r]."""
+        noise = (tf.random.uniform([batch, self.noise_dim], -1.0, 1.0) if self.uniform_noise
+                 else tf.random.normal([batch, self.noise_dim]))
         category = tf.random.uniform([batch], 0, self.num_categories, dtype=tf.int32)
         styles = tf.random.uniform([batch, self.num_styles], -self.style_range, self.style_range)
         codes = tf.concat([noise, tf.one_hot(category, self.num_categories), styles], axis=1)
@@ -208,6 +225,7 @@ class InfoGAN(ConditionalGAN):
         return -tf.math.log(losses.category_agreement(real_cat_logits, neighbour_logits) + 1e-7)
 
     def train_step(self, data):
+        """One D/Q update and one G update (from shared passes, or D then G: separate_updates)."""
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)  # labels, if any, are never used
         neighbours = None
         if isinstance(real, dict):  # make_dataset(..., neighbours=k)
@@ -235,7 +253,12 @@ class InfoGAN(ConditionalGAN):
             d_total += self.consistency_weight * mean(consistency)
             d_total += self.neighbour_weight * mean(neighbour)
             g_total = mean(g_gan + info)
-        self.apply_updates(tape, d_total, g_total)
+        if self.separate_updates:  # the paper: D learns from these passes, then G from its own
+            d_vars = self.discriminator.trainable_weights
+            self.d_optimizer.apply(tape.gradient(d_total, d_vars), d_vars)
+            g_gan, info = self.generator_update(batch)
+        else:
+            self.apply_updates(tape, d_total, g_total)
         return self.update_metrics(
             d_loss=tf.reduce_mean(d_gan), g_loss=tf.reduce_mean(g_gan),
             info_loss=tf.reduce_mean(info),
@@ -245,6 +268,22 @@ class InfoGAN(ConditionalGAN):
             q_category_acc=_accuracy(tf.argmax(q_fake[0], -1, tf.int32) == category),
             real_cluster_gap=cluster, consistency_loss=tf.reduce_mean(consistency),
             neighbour_loss=tf.reduce_mean(neighbour))
+
+    def generator_update(self, batch) -> tuple[tf.Tensor, tf.Tensor]:
+        """G's own update (the paper's): fresh codes, a new pass through D as D now is.
+
+        Returns G's GAN loss and the info loss per example, for the metrics.
+        """
+        codes, category, styles = self.sample_codes(batch)
+        with tf.GradientTape() as tape:
+            fake = self.generator(codes, training=True)
+            fake_logit, *q_fake = self.discriminator(fake, training=True)
+            info, _, _ = self.info_terms(category, styles, q_fake)
+            g_gan = losses.generator_loss(fake_logit)
+            g_total = self.batch_mean(g_gan + info)
+        g_vars = self.generator.trainable_weights
+        self.g_optimizer.apply(tape.gradient(g_total, g_vars), g_vars)
+        return g_gan, info
 
     def recognize(self, images) -> tuple[np.ndarray, np.ndarray]:
         """Q's reading of images in [-1, 1]: category probabilities (n, K) and style means (n, S)."""
