@@ -1,8 +1,14 @@
 """The docs show what the committed result files hold, as the research tools print them."""
 
 import json
+import re
 from pathlib import Path
 
+import pytest
+
+import gan_utils as gu
+import gan_utils.checkpoints
+import gan_utils.cli
 from research import ablation, seeds
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,3 +40,44 @@ def test_every_results_file_is_in_the_index_and_every_indexed_file_exists():
     assert files, "no result files"
     for name in files:
         assert f"`{name}`" in index or f"({name})" in index, f"{name} is not in docs/results/README.md"
+
+
+SHIPPED = ("acgan", "infogan_paper", "infogan")
+
+
+def numbers(text: str) -> list[str]:
+    """Every number in a text, in order, as printed."""
+    return re.findall(r"[-+]?\d[\d,]*(?:\.\d+)?", text)
+
+
+def close(shown: str, printed: str) -> bool:
+    """Two printed numbers agree to one unit of the last digit shown (another processor's
+    rounding may move a FID's or an accuracy's last digit by one)."""
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    value = lambda n: float(n.replace(",", ""))  # noqa: E731
+    return abs(value(shown) - value(printed)) <= 1.01 * 10 ** -decimals
+
+
+def readme_compare_block() -> str:
+    """The text block under the README's Results heading: what compare printed."""
+    results = (ROOT / "README.md").read_text().split("## Results", 1)[1]
+    return results.split("```text\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_names_the_compare_command_it_shows():
+    command = "python -m gan_utils compare " + " ".join(f"gan_utils/pretrained/{n}" for n in SHIPPED)
+    assert command in (ROOT / "README.md").read_text()
+    assert "MNIST FID" in readme_compare_block()
+
+
+@pytest.mark.slow
+def test_the_readmes_results_are_what_compare_prints(capsys):
+    """One evaluation everywhere: the README's table is compare's output, number for number."""
+    dirs = [str(gu.checkpoints.PRETRAINED_DIR / name) for name in SHIPPED]
+    assert gan_utils.cli.main(["compare", *dirs]) == 0
+    printed = capsys.readouterr().out.strip().splitlines()
+    shown = readme_compare_block().strip().splitlines()
+    assert [line.split()[0] for line in shown] == [line.split()[0] for line in printed]
+    for ours, theirs in zip(shown, printed):
+        assert len(numbers(ours)) == len(numbers(theirs)), (ours, theirs)
+        assert all(close(a, b) for a, b in zip(numbers(ours), numbers(theirs))), (ours, theirs)
