@@ -23,7 +23,7 @@ _NAMES = {
     "load_mnist": "gan_utils.data", "make_dataset": "gan_utils.pipeline",
     "nearest_neighbours": "gan_utils.pipeline",
 }
-_MODULES = ("builders", "callbacks", "checkpoints", "configs", "data", "evaluation", "judge",
+_MODULES = ("builders", "callbacks", "checkpoints", "configs", "data", "evaluation", "fid", "judge",
             "losses", "measures", "models", "pipeline", "plots", "reports", "training",
             "widgets")
 

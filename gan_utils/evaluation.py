@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import pdist
 from scipy.stats import spearmanr
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, roc_auc_score
 
 from gan_utils.data import to_unit_range
+from gan_utils.fid import FID_DRAWS, MIN_FID_DIGITS, diversity, mnist_fid
 from gan_utils.judge import classifier_features, classify_digits, judge_ceiling, judge_confusion
 from gan_utils.measures import PROPERTIES, frechet_distance
 
@@ -256,30 +256,6 @@ def _rank_correlation(code_values: np.ndarray, measured: np.ndarray) -> float:
     if np.ptp(measured) == 0:
         return 0.0
     return float(spearmanr(code_values, measured)[0])
-
-
-# --------------------------------------------------------------------------- FID
-
-# A Fréchet distance fits a Gaussian to each image set in the judge's 84 features: with fewer
-# digits than features the covariance is singular, and well above that it still shrinks as the
-# sample grows. Below this many digits a side, no FID is given.
-MIN_FID_DIGITS = 1_000
-FID_DRAWS = 5  # generated samples per FID: the report gives their median and range
-
-
-def diversity(features: np.ndarray, labels: np.ndarray, k: int) -> list[float]:
-    """Mean pairwise distance between the feature vectors of each label's images (collapse -> 0)."""
-    out = []
-    for label in range(k):
-        group = features[labels == label][:500]
-        out.append(float(pdist(group).mean()) if len(group) > 1 else 0.0)
-    return out
-
-
-def mnist_fid(images_a: np.ndarray, images_b: np.ndarray, classifier=None) -> float:
-    """An "MNIST FID": Fréchet distance of two image sets in the classifier's feature space."""
-    return frechet_distance(classifier_features(images_a, classifier),
-                            classifier_features(images_b, classifier))
 
 
 # --------------------------------------------------------------------------- one report
