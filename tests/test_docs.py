@@ -81,3 +81,16 @@ def test_the_readmes_results_are_what_compare_prints(capsys):
     for ours, theirs in zip(shown, printed):
         assert len(numbers(ours)) == len(numbers(theirs)), (ours, theirs)
         assert all(close(a, b) for a, b in zip(numbers(ours), numbers(theirs))), (ours, theirs)
+
+
+def test_docs_time_to_quality_tables_are_what_the_tool_prints_from_the_committed_file():
+    from research import curves_report
+
+    rows = stored("curves.json")["rows"]
+    recipe = (ROOT / "docs" / "recipe.md").read_text()
+    for model, momentum in (("acgan", gu.ACGANConfig().ema_momentum), ("infogan", None)):
+        mine = [r for r in rows if r["model"] == model]
+        assert len(mine) >= 3, model
+        table = curves_report.curve_table(model, mine, momentum)
+        assert table + "\n\n" in recipe, \
+            f"docs/recipe.md's {model} curve differs from `python -m research.curves --table`"

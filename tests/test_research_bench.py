@@ -1,4 +1,4 @@
-"""research/bench.py's arithmetic: the step's FLOPs, the CPU's matmul rate, the reference step."""
+"""research/bench.py: the steps' FLOPs, the CPU's matmul rate, minutes to quality, the reference step."""
 
 import pytest
 import tensorflow as tf
@@ -48,3 +48,26 @@ def test_reference_rate_trains_d_then_g_once_per_timed_step_and_a_warm_up(digits
     assert int(model.d_optimizer.iterations.numpy()) == int(model.g_optimizer.iterations.numpy()) == 6
     bench.measure_reference(model, batches, 8, steps=40)
     assert int(model.d_optimizer.iterations.numpy()) == 6 + 11
+
+
+def test_acgans_moved_copies_of_the_real_digits_add_ds_passes_over_one_batch():
+    """ACGAN's class head reads moved copies of the real batch: D forward and backward (x3) over
+    one batch more than the plain step, and nothing more without move_real_for_class."""
+    plain = bench.step_flops(gu.ACGAN(noise_dim=8, move_real_for_class=False), 8)
+    moved = bench.step_flops(gu.ACGAN(noise_dim=8), 8)
+    d_forward_one_batch = bench._forward_flops(gu.ACGAN(noise_dim=8).discriminator, (8, 28, 28, 1))
+    assert plain > 0
+    assert moved - plain == pytest.approx(3 * d_forward_one_batch, rel=0.01)
+
+
+def test_minutes_to_quality_are_read_where_the_curves_meet_every_bar(tmp_path):
+    default = {"ema_momentum": gu.ACGANConfig().ema_momentum}
+    rows = [{"model": "acgan", "seed": seed, "every": 234, "settings": default,
+             "points": [{"step": 234, "seconds": 30.0 + seed, "judge_generated_acc": 0.99},
+                        {"step": 468, "seconds": 60.0 + 6 * seed, "judge_generated_acc": 0.9995}]}
+            for seed in (1, 2, 3)]
+    path = tmp_path / "curves.json"
+    path.write_text(__import__("json").dumps({"rows": rows}))
+    # the median of 1.1, 1.2 and 1.3 minutes, at the first step where every seed is >= 0.999
+    assert bench.minutes_to_quality(path) == {"acgan": (468, 1.2, 3)}
+    assert bench.minutes_to_quality(tmp_path / "none.json") == {}
