@@ -1,9 +1,9 @@
 """Time to quality: each default recipe's quality measured every few hundred steps, over seeds.
 
     python -m research.curves --model acgan --seeds 1 --steps 4680 --averages 0.995 0.998
-    python -m research.curves --model acgan --seeds 2-5 --steps 2730 --averages 0.995 0.998
-    python -m research.curves --model infogan --seeds 1-5 --steps 2340 --every 234 --full-from 1638
-    python -m research.curves --table                       # train nothing: the curves, the bars
+    python -m research.curves --model acgan --seeds 2-6 --steps 3510 --averages 0.995 0.998
+    python -m research.curves --model infogan --seeds 1-3 --steps 3510 --full-from 1560
+    python -m research.curves --table [--model M] [--plot docs/time_to_quality.png]   # trains nothing
 
 Each seed is trained as `python -m gan_utils train MODEL --seed K --data bundled` does (the same
 code path, backups and all), saved in --out/<model>/seed<k>, and read every --every steps while
@@ -37,7 +37,7 @@ from gan_utils.configs import ACGANConfig, InfoGANConfig, STEPS_PER_EPOCH
 from gan_utils.evaluation import align, category_accuracy, name_styles
 from gan_utils.judge import label_accuracy
 from research.runs import (JUDGE_SAMPLES, ROOT, add_run_arguments, digits, machine, now,
-                           parse_seeds, read_json, run_tool, write_json)
+                           parse_seeds, read_json, run_tool, setting, write_json)
 from research.curves_report import plot, report
 from research.seeds import slant
 
@@ -160,17 +160,10 @@ def infogan_quality(data: str, test_data: str, judge_samples: int, full_from: in
 
 def parse_setting(text: str, config_class) -> tuple[str, object]:
     """--set's NAME=VALUE as (name, value), read as the model's config field's kind."""
-    fields = {f.name: f for f in dataclasses.fields(config_class)}
-    name, _, value = text.partition("=")
-    if name not in fields or not value:
-        raise ValueError(f"--set {text!r}: give NAME=VALUE with NAME one of {', '.join(fields)}.")
-    kind = fields[name].metadata["kind"]
     try:
-        if kind == "bool":
-            return name, {"true": True, "false": False}[value.lower()]
-        return name, int(value) if kind == "int" else float(value)
-    except (KeyError, ValueError):
-        raise ValueError(f"--set {text!r}: {name} takes a {kind}.") from None
+        return setting(text, config_class)
+    except argparse.ArgumentTypeError as exc:
+        raise ValueError(f"--set {exc}") from None
 
 
 def run(model: str, seeds: list[int], steps: int, every: int, out: Path, json_path: Path,

@@ -116,9 +116,9 @@ def parse_seeds(texts: list[str]) -> list[int]:
     return seeds
 
 
-def setting(text: str) -> tuple[str, object]:
-    """--set's NAME=VALUE as (name, value), the value read as the InfoGANConfig field's kind."""
-    fields = {f.name: f for f in dataclasses.fields(InfoGANConfig)}
+def setting(text: str, config_class=InfoGANConfig) -> tuple[str, object]:
+    """--set's NAME=VALUE as (name, value), the value read as the config field's kind."""
+    fields = {f.name: f for f in dataclasses.fields(config_class)}
     name, _, value = text.partition("=")
     if name not in fields or not value:
         raise argparse.ArgumentTypeError(
