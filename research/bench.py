@@ -129,8 +129,9 @@ def seconds_per_step(step, batches, steps: int) -> float:
 def minutes_to_quality(path=CURVES_JSON) -> dict:
     """Per model: (first step where every bar holds, median training minutes there), from the curves."""
     found = {}
+    stored = read_json(path, {"rows": []}).get("rows", [])
     for model in ("acgan", "infogan"):
-        rows = [r for r in read_json(path, {"rows": []}).get("rows", []) if r["model"] == model]
+        rows = [r for r in stored if r["model"] == model]
         # ACGAN: G averaged at the default's momentum (the run's own average or one kept beside)
         momentum = ACGANConfig().ema_momentum if model == "acgan" else None
         step = shortest_budget(model, rows, momentum) if rows else None
@@ -183,10 +184,11 @@ def budgets(batch_size: int, steps: int, repeats: int, peak_gflops: float | None
     print(f"both: {totals['before'] / 60:.1f} min before, {totals['now'] / 60:.1f} min now: "
           f"{totals['now'] / totals['before']:.2f}x the training time (steps x the step measured "
           "here; fit adds its per-epoch backups and sample grids). Floor: steps x GFLOP / peak.")
-    shortest = {name: reached[name][0] if name in reached else DEFAULT_STEPS[name] for name in models}
+    shortest = {name: reached.get(name, (DEFAULT_STEPS[name],))[0] for name in models}
     at_shortest = sum(shortest[name] * float(np.median(times[name])) for name in models)
-    print(f"at the shortest budgets the curves support ({', '.join(f'{n} {s:,}' for n, s in shortest.items())}"
-          f"; the default where no probe meets every bar): {at_shortest / 60:.1f} min, "
+    budgets_named = ", ".join(f"{name} {steps:,}" for name, steps in shortest.items())
+    print(f"at the shortest budgets the curves support ({budgets_named}; the default where no "
+          f"probe meets every bar): {at_shortest / 60:.1f} min, "
           f"{at_shortest / totals['before']:.2f}x the budgets before")
     for name, (first, minutes, seeds) in reached.items():
         print(f"the curves' own runs: {name} met every bar at {first:,} steps after {minutes:.1f} "

@@ -50,10 +50,10 @@ class QualityProbe(keras.callbacks.Callback):
     written to `path` after each probe, so a resumed run keeps the points before its stop.
     """
 
-    def __init__(self, measure, every: int, path: Path, keep=None, record: dict | None = None):
+    def __init__(self, measure, every: int, path: Path, keep=None):
         super().__init__()
         self.measure, self.every, self.path = measure, every, Path(path)
-        self.keep, self.record = keep, record  # keep(step) -> a folder for the model at that step
+        self.keep = keep  # keep(model, step, seconds): save the model of a full probe
         self.points: list[dict] = []
         self._start = self._probing = 0.0
 
@@ -73,11 +73,7 @@ class QualityProbe(keras.callbacks.Callback):
         self.points.append({"step": step, "seconds": round(seconds, 1), **self.measure(self.model)})
         self.path.write_text(json.dumps(self.points, indent=1) + "\n")
         if self.keep is not None and "judge_generated_acc" in self.points[-1]:
-            # the model a run of `step` steps saves (nothing depends on the budget), as the CLI
-            # saves it: research.seeds --steps STEP --out <that folder's parent> measures it
-            self.model.save(self.keep(step), training=dict(self.record or {}, seconds=round(
-                seconds, 1), passes=round(step * self.record["batch_size"]
-                                          / self.record["train_digits"], 2)))
+            self.keep(self.model, step, round(seconds, 1))
         self._probing += time.perf_counter() - began
 
 
@@ -199,12 +195,16 @@ def run(model: str, seeds: list[int], steps: int, every: int, out: Path, json_pa
         shadows = ShadowAverages(tuple(averages))
         probe = (acgan_quality(judge_samples, shadows) if model == "acgan"
                  else infogan_quality(data, test_data, judge_samples, full_from))
-        keep, record = None, None
-        if model == "infogan":  # G is not averaged: the model at a probe is that budget's model
-            keep = lambda step, seed=seed: out / model / f"at{step}" / f"seed{seed}"
-            record = training.training_record(digits(data), steps, training.DEFAULT_BATCH_SIZE,
+        def keep(gan, step: int, seconds: float, seed: int = seed) -> None:
+            """Save the model a run of `step` steps saves (nothing depends on the budget), with
+            the CLI's record: research.seeds --steps STEP --out <model>/at<step> measures it."""
+            record = training.training_record(digits(data), step, training.DEFAULT_BATCH_SIZE,
                                               seed, command=command)
-        probes = QualityProbe(probe, every, folder / "curve.json", keep, record)
+            gan.save(out / model / f"at{step}" / f"seed{seed}", training=record | {"seconds": seconds})
+
+        # InfoGAN's G is not averaged, so the model at a probe is that budget's model
+        probes = QualityProbe(probe, every, folder / "curve.json",
+                              keep if model == "infogan" else None)
         record = training.train(model, folder, steps=steps, seed=seed, data=data,
                                 verbose=verbose, callbacks=(shadows, probes), command=command,
                                 model_options=dict(changes or {}), overwrite=True)
