@@ -172,7 +172,7 @@ def run(model: str, seeds: list[int], steps: int, every: int, out: Path, json_pa
                          f"got {every}.")
     config = CONFIGS[model](**(changes or {}))
     settings = dataclasses.asdict(config)
-    document = read_json(json_path, {"rows": []})
+    document = read_json(json_path, {"rows": []})  # rows is the document's own list
     rows = document.get("rows") if isinstance(document, dict) else None
     if not isinstance(rows, list):
         raise ValueError(f"{json_path}: not a curves file this tool wrote (no 'rows' list).")
@@ -195,6 +195,7 @@ def run(model: str, seeds: list[int], steps: int, every: int, out: Path, json_pa
         shadows = ShadowAverages(tuple(averages))
         probe = (acgan_quality(judge_samples, shadows) if model == "acgan"
                  else infogan_quality(data, test_data, judge_samples, full_from))
+
         def keep(gan, step: int, seconds: float, seed: int = seed) -> None:
             """Save the model a run of `step` steps saves (nothing depends on the budget), with
             the CLI's record: research.seeds --steps STEP --out <model>/at<step> measures it."""
@@ -217,7 +218,6 @@ def run(model: str, seeds: list[int], steps: int, every: int, out: Path, json_pa
         mine.append(row)
         document.setdefault("machine", machine())
         document["updated"] = now()
-        document["rows"] = rows
         write_json(json_path, document)
         last = probes.points[-1] if probes.points else {}
         print(f"{model} seed {seed}: {json.dumps(last)} -> {json_path}", flush=True)
